@@ -1,0 +1,95 @@
+/**
+ * Throughput of the augmentation pipeline on synthetic images: images per
+ * second, where every image gets two augmented views (a training pair).
+ * Run: npx tsx src/augment/bench-augment.ts [seconds]
+ */
+import { pathToFileURL } from "node:url";
+import type { ImageSplit } from "../data/types.js";
+import { Rng } from "../util/rng.js";
+import { defaultAugmentOptions } from "./options.js";
+import { TwoViewLoader } from "./loader.js";
+
+/** Result of one throughput measurement. */
+export interface AugmentBenchResult {
+  /** Input side (32 = CIFAR-10-sized, 96 = STL-10-sized). */
+  inputSize: number;
+  outSize: number;
+  /** Images per second of wall-clock time, two views each. */
+  imagesPerSecond: number;
+  /**
+   * Images per second of this process's CPU time: what one free core would
+   * deliver, a steadier number than the wall-clock rate on a busy machine.
+   */
+  imagesPerCpuSecond: number;
+  /** Milliseconds to build one batch of `batchSize` pairs. */
+  msPerBatch: number;
+  batchSize: number;
+}
+
+/** A split of `count` random-noise images of side `size`, for measurements. */
+export function syntheticSplit(count: number, size: number, seed = 1): ImageSplit {
+  const rng = new Rng(seed);
+  const pixels = new Uint8Array(count * size * size * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 255;
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = i % 10;
+  return {
+    dataset: "cifar10",
+    split: "synthetic",
+    count,
+    height: size,
+    width: size,
+    pixels,
+    labels,
+    classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    checksum: "synthetic",
+  };
+}
+
+/**
+ * Builds two-view batches of 256 from `inputSize` inputs for about `seconds`
+ * on this thread and reports the rate.
+ */
+export async function benchAugment(seconds = 2, inputSize = 32): Promise<AugmentBenchResult> {
+  const batchSize = 256;
+  const split = syntheticSplit(batchSize * 4, inputSize);
+  const loader = new TwoViewLoader(split, { batchSize, seed: 7, augment: defaultAugmentOptions });
+
+  // warm up the JIT, then time whole batches until the budget is spent
+  loader.makeBatch(0, 0);
+  let batches = 0;
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < seconds * 1000 || batches < 3) {
+    loader.makeBatch(1, batches % loader.batchesPerEpoch);
+    batches++;
+    elapsed = performance.now() - start;
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return {
+    inputSize,
+    outSize: defaultAugmentOptions.outSize,
+    imagesPerSecond: (batches * batchSize) / (elapsed / 1000),
+    imagesPerCpuSecond: (batches * batchSize) / cpuSeconds,
+    msPerBatch: elapsed / batches,
+    batchSize,
+  };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 2);
+  for (const inputSize of [32, 96]) {
+    const r = await benchAugment(seconds, inputSize);
+    console.log(
+      `augment ${r.inputSize}x${r.inputSize} -> ${r.outSize}x${r.outSize}, two views: ` +
+        `${r.imagesPerSecond.toFixed(0)} img/s wall, ${r.imagesPerCpuSecond.toFixed(0)} img/s ` +
+        `per CPU second (${r.msPerBatch.toFixed(1)} ms per batch of ${r.batchSize})`,
+    );
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
