@@ -153,6 +153,20 @@ function imageSize(dataset: DatasetName, size: number | undefined): number {
   return native;
 }
 
+/**
+ * Where and in which format `split` of `dataset` is found in dataDir, without
+ * decoding anything; throws the same error loadSplit would when it is absent.
+ */
+export async function findSplitSource(
+  dataset: DatasetName,
+  dataDir: string,
+  split: string,
+): Promise<{ format: string; location: string; files: number }> {
+  checkRequest(dataset, split);
+  const source = await findSource(dataset, dataDir, split);
+  return { format: source.format, location: source.location, files: source.stamps.length };
+}
+
 /** The first format found in dataDir for this dataset and split. */
 async function findSource(
   dataset: DatasetName,
