@@ -1,0 +1,208 @@
+/**
+ * What the notebooks import (as dist/experiments/notebook.js, because the
+ * notebook kernel compiles only files under notebooks/). A Report reads one
+ * profile's cache and returns HTML for `tslab.display.html`; it never trains.
+ *
+ * Profile and cache come from the environment: DCL_REPORT_PROFILE (default
+ * "quick") and DCL_CACHE_ROOT (default <project>/results/cache).
+ */
+import path from "node:path";
+import type { DatasetName } from "../data/types.js";
+import { paperValues, unverifiedFigures } from "./paper.js";
+import { getProfile, profiles } from "./profiles.js";
+import { pca2, tsne2 } from "./projection.js";
+import { artefactCells, artefactNames, artefacts, type ArtefactName } from "./registry.js";
+import {
+  gridPoints, loadReportData, projectRoot, settingLabel, type GridPoint, type ReportData,
+} from "./report-data.js";
+import {
+  escapeHtml, lineFigure, missingHtml, pagePreamble, plot, provenanceHtml, resultsTable,
+  seriesOf, unreadableHtml,
+} from "./report-html.js";
+
+/** Display names of the datasets. */
+export const datasetTitles: Readonly<Record<DatasetName, string>> = {
+  cifar10: "CIFAR-10", stl10: "STL-10", imagenet100: "ImageNet-100",
+};
+
+/** One profile's results, rendered as HTML pieces. */
+export class Report {
+  private constructor(
+    readonly profile: string, readonly root: string, readonly data: ReportData,
+  ) {}
+
+  /** Opens the cache of the profile named by DCL_REPORT_PROFILE (default quick). */
+  static open(): Report {
+    const root = projectRoot();
+    const profile = process.env.DCL_REPORT_PROFILE ?? "quick";
+    const cacheRoot = process.env.DCL_CACHE_ROOT ?? path.join(root, "results", "cache");
+    return new Report(profile, root, loadReportData(profile, cacheRoot));
+  }
+
+  /** Page start: style, the Plotly bundle (once per page), title and profile. */
+  intro(title: string, artefact?: ArtefactName): string {
+    const known = Object.hasOwn(profiles, this.profile) ? getProfile(this.profile) : null;
+    const about = known === null ? "custom profile" : known.summary;
+    const figure = artefact === undefined ? undefined : unverifiedFigures[artefact];
+    const a = artefact === undefined ? undefined : artefacts[artefact];
+    return pagePreamble(this.root) +
+      `<div class="dcl-report"><h1>${escapeHtml(title)}</h1>` +
+      `<p><b>Profile:</b> ${escapeHtml(this.profile)} (${escapeHtml(about)}).</p>` +
+      (a === undefined ? "" : `<p><b>In the paper:</b> ${escapeHtml(a.paperRef)}.</p>`) +
+      (figure === undefined ? "" :
+        `<p><span class="unverified">unverified</span> ${escapeHtml(figure)}.</p>`) +
+      `</div>` + unreadableHtml(this.data.unreadable);
+  }
+
+  /** Grid points of an artefact on a dataset. */
+  points(artefact: ArtefactName, dataset: DatasetName): GridPoint[] {
+    return gridPoints(this.data, artefact, dataset);
+  }
+
+  /** Provenance table of an artefact's runs on a dataset. */
+  provenance(artefact: ArtefactName, dataset: DatasetName): string {
+    const runs = this.points(artefact, dataset).flatMap((p) => p.runs);
+    if (runs.length === 0) return "";
+    return `<h3>How these numbers were produced (${datasetTitles[dataset]})</h3>` +
+      provenanceHtml(runs);
+  }
+
+  /** Result table, or the command that produces it. */
+  table(artefact: ArtefactName, dataset: DatasetName): string {
+    const points = this.points(artefact, dataset);
+    if (points.length === 0) return this.missing(artefact, dataset);
+    return `<h3>${datasetTitles[dataset]}</h3>` + resultsTable(points);
+  }
+
+  /** Accuracy against N = 2B - 2 negatives, one line per objective. */
+  negativesFigure(dataset: DatasetName): string {
+    const points = this.points("negatives", dataset);
+    if (points.length === 0) return this.missing("negatives", dataset);
+    return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs negatives N`,
+      seriesOf(points, (p) => settingLabel(p, false), (p) => p.negatives),
+      { x: "negatives N = 2B - 2 (log scale)", y: `${metricName(points)} %`, logX: true });
+  }
+
+  /** Accuracy against tau_plus; the biased baseline is drawn as a flat line. */
+  tauPlusFigure(dataset: DatasetName): string {
+    const points = this.points("tau-plus", dataset);
+    if (points.length === 0) return this.missing("tau-plus", dataset);
+    const debiased = points.filter((p) => p.kind !== "biased");
+    const series = seriesOf(debiased, () => "debiased", (p) => p.tauPlus);
+    const biased = points.find((p) => p.kind === "biased");
+    const xs = debiased.map((p) => p.tauPlus);
+    if (biased !== undefined && xs.length > 0) {
+      const y = seriesOf([biased], () => "", () => 0)[0];
+      series.push({ name: "biased (baseline)", x: [Math.min(...xs), Math.max(...xs)],
+        y: [y.y[0], y.y[0]], error: [NaN, NaN] });
+    }
+    return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs tau_plus`, series,
+      { x: "tau_plus", y: `${metricName(points)} %` });
+  }
+
+  /** Accuracy against the number of positives M. */
+  positivesFigure(dataset: DatasetName): string {
+    const points = this.points("positives", dataset);
+    if (points.length === 0) return this.missing("positives", dataset);
+    return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs positives M`,
+      seriesOf(points, () => "debiased", (p) => p.positives),
+      { x: "positive views M", y: `${metricName(points)} %` });
+  }
+
+  /** Accuracy against beta (beta = 0 is the debiased objective). */
+  hardFigure(dataset: DatasetName): string {
+    const points = this.points("hard", dataset);
+    if (points.length === 0) return this.missing("hard", dataset);
+    return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs beta`,
+      seriesOf(points, () => `tau+=${points[0].tauPlus}`, (p) => p.beta),
+      { x: "hardness concentration beta", y: `${metricName(points)} %` });
+  }
+
+  /** Pretraining loss per epoch of every run of an artefact, one line per run. */
+  lossCurves(artefact: ArtefactName, dataset: DatasetName): string {
+    const points = this.points(artefact, dataset);
+    if (points.length === 0) return "";
+    const traces = points.flatMap((p) => p.runs.map((r) => ({
+      type: "scatter", mode: "lines+markers",
+      name: `${settingLabel(p)} seed ${r.result.config.pretrain.seed}`,
+      x: r.result.epochs.map((e) => e.epoch), y: r.result.epochs.map((e) => e.loss),
+    })));
+    return plot(traces, { title: { text: `${datasetTitles[dataset]}: pretraining loss` },
+      height: 380, xaxis: { title: { text: "epoch" }, dtick: 1 },
+      yaxis: { title: { text: "loss" } }, showlegend: traces.length <= 12 });
+  }
+
+  /** 2-D projection of stored test embeddings, one panel per objective. */
+  embeddingsFigure(dataset: DatasetName, method: "pca" | "tsne"): string {
+    const runs = this.points("embeddings", dataset)
+      .flatMap((p) => p.runs.map((r) => ({ point: p, run: r })))
+      .filter(({ run }) => run.embeddings !== null);
+    if (runs.length === 0) {
+      return this.missing("embeddings", dataset) + `<p class="note">An embeddings run ` +
+        `must store a sample of test embeddings; runs without one show only accuracies.</p>`;
+    }
+    const traces: object[] = [];
+    runs.forEach(({ point, run }, panel) => {
+      const e = run.embeddings!;
+      const count = e.labels.length;
+      const xy = method === "pca" ? pca2(e.values, count, e.dim)
+        : tsne2(e.values, count, e.dim, { seed: 0 });
+      const classes = [...new Set(e.labels)].sort((a, b) => a - b);
+      for (const c of classes) {
+        const rows = [...e.labels.keys()].filter((i) => e.labels[i] === c);
+        traces.push({ type: "scattergl", mode: "markers", name: `class ${c}`,
+          legendgroup: `class ${c}`, showlegend: panel === 0,
+          marker: { size: 4, color: PALETTE[c % PALETTE.length] },
+          x: rows.map((i) => xy[i * 2]), y: rows.map((i) => xy[i * 2 + 1]),
+          xaxis: `x${panel + 1}`, yaxis: `y${panel + 1}` });
+      }
+    });
+    const layout: Record<string, unknown> = {
+      title: { text: `${datasetTitles[dataset]}: ${method === "pca" ? "PCA" : "t-SNE"} of ` +
+        `test embeddings (colour = true class)` },
+      height: 420, grid: { rows: 1, columns: runs.length, pattern: "independent" },
+      annotations: runs.map(({ point }, i) => ({ text: settingLabel(point, false),
+        xref: `x${i + 1} domain`, yref: `y${i + 1} domain`, x: 0.5, y: 1.08,
+        showarrow: false })),
+    };
+    return plot(traces, layout);
+  }
+
+  /** Overview: how many runs each artefact has at this profile, per dataset. */
+  overviewTable(): string {
+    const known = Object.hasOwn(profiles, this.profile) ? getProfile(this.profile) : null;
+    const rows = artefactNames.flatMap((name) => artefacts[name].datasets.map((dataset) => {
+      const have = this.points(name, dataset).reduce((n, p) => n + p.runs.length, 0);
+      const expected = known === null ? "?"
+        : String(artefactCells(artefacts[name], known, [dataset]).length);
+      const status = have === 0 ? `<span class="missing">not run</span>` : "";
+      return `<tr><td>${name}</td><td>${datasetTitles[dataset]}</td>` +
+        `<td>${have} / ${expected}</td><td>${status}</td></tr>`;
+    }));
+    return `<table class="results"><tr><th>artefact</th><th>dataset</th>` +
+      `<th>runs cached / cells in grid</th><th></th></tr>${rows.join("")}</table>`;
+  }
+
+  /** Every reference value the reports use, with source and verification status. */
+  paperTable(): string {
+    const rows = paperValues.map((v) => `<tr><td>${datasetTitles[v.dataset]}</td>` +
+      `<td>${v.kind}</td><td>${v.tauPlus}</td><td>${v.kind === "hard" ? v.beta : "–"}</td>` +
+      `<td>${v.top1.toFixed(2)}</td><td>${escapeHtml(v.source)}</td>` +
+      `<td>${v.verified ? "verified" : `<span class="unverified">unverified</span>`}</td></tr>`);
+    return `<table class="results"><tr><th>dataset</th><th>objective</th><th>tau_plus</th>` +
+      `<th>beta</th><th>top-1 %</th><th>source</th><th>status</th></tr>` +
+      `${rows.join("")}</table>`;
+  }
+
+  private missing(artefact: ArtefactName, dataset: DatasetName): string {
+    return missingHtml(`${artefacts[artefact].title}, ${datasetTitles[dataset]}`,
+      this.profile, artefact);
+  }
+}
+
+function metricName(points: readonly GridPoint[]): string {
+  return points.every((p) => p.linear !== null) ? "linear top-1" : "kNN top-1";
+}
+
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
