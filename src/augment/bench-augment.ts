@@ -1,9 +1,11 @@
 /**
  * Throughput of the augmentation pipeline on synthetic images: images per
  * second, where every image gets two augmented views (a training pair).
- * Run: npx tsx src/augment/bench-augment.ts [seconds]
+ * Run: npx tsx src/augment/bench-augment.ts [seconds] [--workers]
  */
-import { pathToFileURL } from "node:url";
+import { extname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { ImageSplit } from "../data/types.js";
 import { Rng } from "../util/rng.js";
 import { defaultAugmentOptions } from "./options.js";
@@ -50,10 +52,17 @@ export function syntheticSplit(count: number, size: number, seed = 1): ImageSpli
  * Builds two-view batches of 256 from `inputSize` inputs for about `seconds`
  * on this thread and reports the rate.
  */
-export async function benchAugment(seconds = 2, inputSize = 32): Promise<AugmentBenchResult> {
+export async function benchAugment(
+  seconds = 2,
+  inputSize = 32,
+): Promise<AugmentBenchResult> {
   const batchSize = 256;
   const split = syntheticSplit(batchSize * 4, inputSize);
-  const loader = new TwoViewLoader(split, { batchSize, seed: 7, augment: defaultAugmentOptions });
+  const loader = new TwoViewLoader(split, {
+    batchSize,
+    seed: 7,
+    augment: defaultAugmentOptions,
+  });
 
   // warm up the JIT, then time whole batches until the budget is spent
   loader.makeBatch(0, 0);
@@ -78,15 +87,76 @@ export async function benchAugment(seconds = 2, inputSize = 32): Promise<Augment
   };
 }
 
+/**
+ * Combined rate of `workers` worker threads building two-view batches at
+ * once from one shared synthetic split, for about `seconds`: tells whether
+ * moving augmentation off the main thread would buy anything on this machine.
+ */
+export async function benchAugmentWorkers(
+  seconds: number,
+  inputSize: number,
+  workers: number,
+): Promise<{ workers: number; imagesPerSecond: number }> {
+  const batchSize = 256;
+  const split = syntheticSplit(batchSize * 4, inputSize);
+  const shared = new SharedArrayBuffer(split.pixels.length);
+  new Uint8Array(shared).set(split.pixels);
+  // the worker module has the extension of this one (.ts under tsx, .js when built)
+  const ext = extname(fileURLToPath(import.meta.url));
+  const script = new URL(`./bench-worker${ext}`, import.meta.url);
+
+  // all workers run over the same interval; their rates add up
+  const runs = Array.from({ length: workers }, (_, w) => {
+    const input = {
+      pixels: shared,
+      count: split.count,
+      size: inputSize,
+      seconds,
+      seed: w,
+      batchSize,
+    };
+    return new Promise<{ images: number; seconds: number }>((resolve, reject) => {
+      const worker = startWorker(script, ext, input);
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  });
+  const results = await Promise.all(runs);
+  const imagesPerSecond = results.reduce((sum, r) => sum + r.images / r.seconds, 0);
+  return { workers, imagesPerSecond };
+}
+
+/**
+ * Starts the worker module; a TypeScript one first registers the tsx loader
+ * inside the worker, since Node 20 workers do not inherit loader hooks.
+ */
+function startWorker(script: URL, ext: string, workerData: unknown): Worker {
+  if (ext !== ".ts") return new Worker(script, { workerData });
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const code =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((api) => { api.register(); return import(${JSON.stringify(script.href)}); })`;
+  return new Worker(code, { eval: true, workerData });
+}
+
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 2);
+  const withWorkers = process.argv.includes("--workers");
   for (const inputSize of [32, 96]) {
     const r = await benchAugment(seconds, inputSize);
     console.log(
       `augment ${r.inputSize}x${r.inputSize} -> ${r.outSize}x${r.outSize}, two views: ` +
-        `${r.imagesPerSecond.toFixed(0)} img/s wall, ${r.imagesPerCpuSecond.toFixed(0)} img/s ` +
+        `${r.imagesPerSecond.toFixed(0)} img/s wall, ` +
+        `${r.imagesPerCpuSecond.toFixed(0)} img/s ` +
         `per CPU second (${r.msPerBatch.toFixed(1)} ms per batch of ${r.batchSize})`,
     );
+    if (!withWorkers) continue;
+    for (const workers of [1, 2]) {
+      const w = await benchAugmentWorkers(seconds, inputSize, workers);
+      console.log(
+        `  ${workers} worker thread(s): ${w.imagesPerSecond.toFixed(0)} img/s combined`,
+      );
+    }
   }
 }
 

@@ -5,7 +5,11 @@
  */
 
 /** Normalised 1-D Gaussian weights at offsets -(k-1)/2 .. (k-1)/2. */
-export function gaussianKernel1d(size: number, sigma: number, into?: Float64Array): Float64Array {
+export function gaussianKernel1d(
+  size: number,
+  sigma: number,
+  into?: Float64Array,
+): Float64Array {
   const kernel = into ?? new Float64Array(size);
   const half = (size - 1) / 2;
   let total = 0;
@@ -59,7 +63,9 @@ export function gaussianBlur(
 ): void {
   const k = kernel.length;
   if ((k - 1) / 2 >= Math.min(height, width)) {
-    throw new Error(`gaussianBlur: kernel ${k} is too large for a ${height}x${width} view`);
+    throw new Error(
+      `gaussianBlur: kernel ${k} is too large for a ${height}x${width} view`,
+    );
   }
 
   if (k === 3) {
@@ -136,7 +142,8 @@ function blur3(
     const below = (y === height - 1 ? height - 2 : y + 1) * line;
     const here = y * line;
     for (let i = 0; i < line; i++) {
-      view[here + i] = side * (scratch[above + i] + scratch[below + i]) + centre * scratch[here + i];
+      view[here + i] =
+        side * (scratch[above + i] + scratch[below + i]) + centre * scratch[here + i];
     }
   }
 }

@@ -10,7 +10,11 @@ export const lumaG = 0.587;
 export const lumaB = 0.114;
 
 /** Brightness: blend with black, i.e. every value times `factor`. */
-export function adjustBrightness(view: Float32Array, pixels: number, factor: number): void {
+export function adjustBrightness(
+  view: Float32Array,
+  pixels: number,
+  factor: number,
+): void {
   for (let i = 0, n = pixels * 3; i < n; i++) view[i] = clamp01(view[i] * factor);
 }
 
@@ -21,11 +25,16 @@ export function adjustContrast(view: Float32Array, pixels: number, factor: numbe
     sum += lumaR * view[p] + lumaG * view[p + 1] + lumaB * view[p + 2];
   }
   const offset = (1 - factor) * (sum / pixels);
-  for (let i = 0, n = pixels * 3; i < n; i++) view[i] = clamp01(factor * view[i] + offset);
+  for (let i = 0, n = pixels * 3; i < n; i++)
+    view[i] = clamp01(factor * view[i] + offset);
 }
 
 /** Saturation: blend every pixel with its own luma. */
-export function adjustSaturation(view: Float32Array, pixels: number, factor: number): void {
+export function adjustSaturation(
+  view: Float32Array,
+  pixels: number,
+  factor: number,
+): void {
   const keep = 1 - factor;
   for (let p = 0; p < pixels * 3; p += 3) {
     const gray = keep * (lumaR * view[p] + lumaG * view[p + 1] + lumaB * view[p + 2]);
@@ -71,17 +80,29 @@ export function adjustHue(view: Float32Array, pixels: number, shift: number): vo
     const falling = clamp01(max * (1 - s * f));
     const rising = clamp01(max * (1 - s * (1 - f)));
     if (sector === 0 || sector === 6) {
-      view[p] = max; view[p + 1] = rising; view[p + 2] = low;
+      view[p] = max;
+      view[p + 1] = rising;
+      view[p + 2] = low;
     } else if (sector === 1) {
-      view[p] = falling; view[p + 1] = max; view[p + 2] = low;
+      view[p] = falling;
+      view[p + 1] = max;
+      view[p + 2] = low;
     } else if (sector === 2) {
-      view[p] = low; view[p + 1] = max; view[p + 2] = rising;
+      view[p] = low;
+      view[p + 1] = max;
+      view[p + 2] = rising;
     } else if (sector === 3) {
-      view[p] = low; view[p + 1] = falling; view[p + 2] = max;
+      view[p] = low;
+      view[p + 1] = falling;
+      view[p + 2] = max;
     } else if (sector === 4) {
-      view[p] = rising; view[p + 1] = low; view[p + 2] = max;
+      view[p] = rising;
+      view[p + 1] = low;
+      view[p + 2] = max;
     } else {
-      view[p] = max; view[p + 1] = low; view[p + 2] = falling;
+      view[p] = max;
+      view[p + 1] = low;
+      view[p + 2] = falling;
     }
   }
 }

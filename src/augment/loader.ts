@@ -60,17 +60,27 @@ export class TwoViewLoader {
   private readonly options: Required<Omit<TwoViewLoaderOptions, "indices">>;
   private readonly augmenter: ViewAugmenter;
 
-  constructor(sources: ImageSplit | readonly ImageSplit[], options: TwoViewLoaderOptions) {
+  constructor(
+    sources: ImageSplit | readonly ImageSplit[],
+    options: TwoViewLoaderOptions,
+  ) {
     this.sources = Array.isArray(sources) ? sources : [sources as ImageSplit];
     validateAugmentOptions(options.augment);
     const views = options.views ?? 2;
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-      throw new Error(`TwoViewLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+      throw new Error(
+        `TwoViewLoader: batchSize must be a positive integer, got ${options.batchSize}`,
+      );
     }
     if (!Number.isInteger(views) || views < 2) {
       throw new Error(`TwoViewLoader: views must be an integer >= 2, got ${views}`);
     }
-    this.options = { batchSize: options.batchSize, seed: options.seed, augment: options.augment, views };
+    this.options = {
+      batchSize: options.batchSize,
+      seed: options.seed,
+      augment: options.augment,
+      views,
+    };
     this.augmenter = new ViewAugmenter(options.augment);
 
     // where each source starts in the concatenated numbering
@@ -98,10 +108,16 @@ export class TwoViewLoader {
   }
 
   /** Builds batch `batch` of `epoch` now, synchronously. */
-  makeBatch(epoch: number, batch: number, order: Int32Array = this.epochOrder(epoch)): TwoViewBatch {
+  makeBatch(
+    epoch: number,
+    batch: number,
+    order: Int32Array = this.epochOrder(epoch),
+  ): TwoViewBatch {
     const { batchSize, views } = this.options;
     if (!(batch >= 0 && batch < this.batchesPerEpoch)) {
-      throw new Error(`TwoViewLoader: batch ${batch} is outside 0..${this.batchesPerEpoch - 1}`);
+      throw new Error(
+        `TwoViewLoader: batch ${batch} is outside 0..${this.batchesPerEpoch - 1}`,
+      );
     }
     const size = this.options.augment.outSize;
     const stride = size * size * 3;
@@ -147,7 +163,11 @@ export class TwoViewLoader {
   }
 
   /** Schedules a batch on the event loop; errors surface where it is awaited. */
-  private prepare(epoch: number, batch: number, order: Int32Array): Promise<TwoViewBatch> {
+  private prepare(
+    epoch: number,
+    batch: number,
+    order: Int32Array,
+  ): Promise<TwoViewBatch> {
     const promise = new Promise<TwoViewBatch>((resolve, reject) => {
       setImmediate(() => {
         try {

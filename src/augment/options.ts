@@ -105,7 +105,8 @@ export function validateAugmentOptions(options: AugmentOptions): void {
     fail(`cropScale must satisfy 0 < lo <= hi <= 1, got [${s0}, ${s1}]`);
   }
   const [r0, r1] = options.cropRatio;
-  if (!(r0 > 0 && r0 <= r1)) fail(`cropRatio must satisfy 0 < lo <= hi, got [${r0}, ${r1}]`);
+  if (!(r0 > 0 && r0 <= r1))
+    fail(`cropRatio must satisfy 0 < lo <= hi, got [${r0}, ${r1}]`);
   const probabilities: Array<[string, number]> = [
     ["flipProbability", options.flipProbability],
     ["jitterProbability", options.jitterProbability],
@@ -126,12 +127,16 @@ export function validateAugmentOptions(options: AugmentOptions): void {
     fail(`blurKernel must be a positive odd integer, got ${k}`);
   }
   const [g0, g1] = options.blurSigma;
-  if (!(g0 > 0 && g0 <= g1)) fail(`blurSigma must satisfy 0 < lo <= hi, got [${g0}, ${g1}]`);
+  if (!(g0 > 0 && g0 <= g1))
+    fail(`blurSigma must satisfy 0 < lo <= hi, got [${g0}, ${g1}]`);
   validateNormalisation(options);
 }
 
 /** Throws when mean/std are not three finite numbers with a positive std. */
-export function validateNormalisation(options: { mean: ChannelTriple; std: ChannelTriple }): void {
+export function validateNormalisation(options: {
+  mean: ChannelTriple;
+  std: ChannelTriple;
+}): void {
   const ok =
     options.mean.length === 3 &&
     options.std.length === 3 &&

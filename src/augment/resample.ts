@@ -74,7 +74,11 @@ export interface Resampler {
 }
 
 /** A resampler to `outSize` x `outSize` for images up to maxHeight x maxWidth. */
-export function createResampler(outSize: number, maxHeight: number, maxWidth: number): Resampler {
+export function createResampler(
+  outSize: number,
+  maxHeight: number,
+  maxWidth: number,
+): Resampler {
   return {
     outSize,
     columns: allocateTaps(outSize, maxWidth),

@@ -75,7 +75,12 @@ export function evalBatch(
   }
 }
 
-function checkOutput(out: Float32Array, count: number, size: number, caller: string): void {
+function checkOutput(
+  out: Float32Array,
+  count: number,
+  size: number,
+  caller: string,
+): void {
   const needed = count * size * size * 3;
   if (out.length < needed) {
     throw new Error(

@@ -1,8 +1,11 @@
 /**
  * One augmented view at a time, with reusable scratch buffers: crop and
  * resize, flip, colour jitter in a random order, grayscale, blur, normalise.
- * Known shortcoming: the official pipeline rounds to uint8 after every PIL
- * step; this one stays in float, so values differ by up to about 1/255.
+ * Known shortcoming: the official pipeline works on PIL images, rounding to
+ * uint8 after every step and using PIL's own enhancement formulas; this one
+ * stays in float with torchvision's tensor formulas, so pixel values differ
+ * from the official ones by a few 1/255, while the distribution of views is
+ * the same.
  */
 import type { ImageSplit } from "../data/types.js";
 import type { Rng } from "../util/rng.js";
@@ -15,7 +18,11 @@ import {
   flipHorizontal,
   toGrayscale,
 } from "./color.js";
-import { type AugmentOptions, type ChannelTriple, validateAugmentOptions } from "./options.js";
+import {
+  type AugmentOptions,
+  type ChannelTriple,
+  validateAugmentOptions,
+} from "./options.js";
 import { emptyViewParams, Jitter, sampleViewParams, type ViewParams } from "./params.js";
 import { createResampler, resampleCrop, type Resampler } from "./resample.js";
 
@@ -43,7 +50,13 @@ export class ViewAugmenter {
   }
 
   /** Writes one view of image `index` to out[offset ...], [outSize, outSize, 3]. */
-  augment(split: ImageSplit, index: number, rng: Rng, out: Float32Array, offset: number): void {
+  augment(
+    split: ImageSplit,
+    index: number,
+    rng: Rng,
+    out: Float32Array,
+    offset: number,
+  ): void {
     const { options, view, params } = this;
     const size = options.outSize;
     const pixels = size * size;
@@ -82,7 +95,11 @@ export class ViewAugmenter {
 
   /** The resampler for this image size, reallocated only when it grows. */
   private resamplerFor(height: number, width: number): Resampler {
-    if (this.resampler === null || height > this.resamplerHeight || width > this.resamplerWidth) {
+    if (
+      this.resampler === null ||
+      height > this.resamplerHeight ||
+      width > this.resamplerWidth
+    ) {
       this.resampler = createResampler(this.options.outSize, height, width);
       this.resamplerHeight = height;
       this.resamplerWidth = width;

@@ -35,7 +35,10 @@ test("an epoch is a seeded shuffle in full batches, the remainder dropped", () =
 
   // a permutation, the same for the same epoch, different across epochs
   const order = loader.epochOrder(0);
-  assert.deepEqual(Array.from(order).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    Array.from(order).sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.deepEqual(loader.epochOrder(0), order);
   assert.notDeepEqual(loader.epochOrder(1), order);
 
@@ -51,14 +54,17 @@ test("an epoch is a seeded shuffle in full batches, the remainder dropped", () =
   assert.notDeepEqual(b0.view1, b0.view2);
 });
 
-test("batches depend only on seed, epoch and batch; prefetching changes nothing", async () => {
+test("batches depend only on seed, epoch and batch; prefetch changes nothing", async () => {
   const split = makeSplit(12, 0, "train");
   const options = { batchSize: 5, seed: 21, augment };
   const loader = new TwoViewLoader(split, options);
   const streamed = [];
   for await (const batch of loader.epoch(2)) streamed.push(batch);
   assert.equal(streamed.length, 2);
-  assert.deepEqual(streamed.map((b) => b.batch), [0, 1]);
+  assert.deepEqual(
+    streamed.map((b) => b.batch),
+    [0, 1],
+  );
 
   // a fresh loader building batch 1 directly gives the same data
   const direct = new TwoViewLoader(split, options).makeBatch(2, 1);
@@ -95,7 +101,10 @@ test("several sources, a subset of positions and extra views", () => {
       assert.equal(batch.labels[k], expected);
     });
   }
-  assert.deepEqual(seen.sort((a, b) => a - b), [1, 3, 4, 7, 8, 9]);
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    [1, 3, 4, 7, 8, 9],
+  );
 });
 
 test("a loader that cannot fill one batch, or bad indices, is refused", () => {

@@ -25,7 +25,11 @@ function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+): void {
   assert.equal(actual.length, expected.length, "length");
   for (let i = 0; i < expected.length; i++) {
     assert.ok(
@@ -39,7 +43,11 @@ test("brightness multiplies by the factor and clamps at 1", () => {
   const view = Float32Array.from(tiny);
   adjustBrightness(view, 4, 1.3);
   // blend with black: 1.3 * x, e.g. 0.8 -> 1.04 -> 1
-  assertClose(view, tiny.map((x) => clamp01(1.3 * x)), 1e-6);
+  assertClose(
+    view,
+    tiny.map((x) => clamp01(1.3 * x)),
+    1e-6,
+  );
   assert.equal(view[0], 1);
   assert.ok(Math.abs(view[1] - 0.52) < 1e-6);
 });
@@ -49,13 +57,25 @@ test("contrast blends with the mean luma of the whole image", () => {
   adjustContrast(view, 4, 0.6);
   // mean luma of the four pixels, then 0.6 * x + 0.4 * mean
   const mean =
-    (luma(0.8, 0.4, 0.2) + luma(0.1, 0.5, 0.9) + luma(0.5, 0.5, 0.5) + luma(0.9, 0.2, 0.7)) / 4;
-  assertClose(view, tiny.map((x) => clamp01(0.6 * x + 0.4 * mean)), 1e-6);
+    (luma(0.8, 0.4, 0.2) +
+      luma(0.1, 0.5, 0.9) +
+      luma(0.5, 0.5, 0.5) +
+      luma(0.9, 0.2, 0.7)) /
+    4;
+  assertClose(
+    view,
+    tiny.map((x) => clamp01(0.6 * x + 0.4 * mean)),
+    1e-6,
+  );
 
   // a contrast of 1.4 pushes values out of range, which must be clamped
   const strong = Float32Array.from(tiny);
   adjustContrast(strong, 4, 1.4);
-  assertClose(strong, tiny.map((x) => clamp01(1.4 * x - 0.4 * mean)), 1e-6);
+  assertClose(
+    strong,
+    tiny.map((x) => clamp01(1.4 * x - 0.4 * mean)),
+    1e-6,
+  );
   assert.ok(strong.some((x) => x === 1) || strong.some((x) => x === 0));
 });
 
@@ -73,13 +93,16 @@ test("saturation blends every pixel with its own luma", () => {
 });
 
 test("hue rotates H in HSV and keeps S and V", () => {
-  // expected values from hand-worked HSV conversions (checked with Python colorsys)
+  // expected values from hand-worked HSV conversions (checked with Python colorsys);
+  // the cases land in all six hue sectors after the shift
   const cases: Array<[number[], number, number[]]> = [
     // orange: h = 1/18, + 0.1 -> sector 0, f = 0.933: (v, v(1 - s(1 - f)), v(1 - s))
     [[0.8, 0.4, 0.2], 0.1, [0.8, 0.76, 0.2]],
     [[0.1, 0.5, 0.9], -0.1, [0.1, 0.9, 0.82]],
     [[0.3, 0.9, 0.3], 0.25, [0.3, 0.6, 0.9]],
     [[0.6, 0.2, 0.5], 0.07, [0.6, 0.2, 0.332]],
+    [[0.8, 0.4, 0.2], 0.15, [0.66, 0.8, 0.2]],
+    [[0.1, 0.5, 0.9], 0.1, [0.18, 0.1, 0.9]],
     // a negative shift across 0 wraps around the colour wheel: red -> magenta side
     [[0.9, 0.1, 0.1], -0.05, [0.9, 0.1, 0.34]],
   ];
@@ -112,7 +135,8 @@ test("flip mirrors each row", () => {
   // 2 rows x 3 columns, pixel value = 10 * row + column in every channel
   const view = new Float32Array(18);
   for (let y = 0; y < 2; y++) {
-    for (let x = 0; x < 3; x++) view.fill(10 * y + x, (y * 3 + x) * 3, (y * 3 + x) * 3 + 3);
+    for (let x = 0; x < 3; x++)
+      view.fill(10 * y + x, (y * 3 + x) * 3, (y * 3 + x) * 3 + 3);
   }
   flipHorizontal(view, 2, 3);
   const firstChannel = Array.from({ length: 6 }, (_, p) => view[p * 3]);
@@ -138,7 +162,8 @@ test("Gaussian blur equals a direct 3x3 convolution with reflect padding", () =>
   const e = Math.exp(-0.5 / (sigma * sigma));
   const k1 = [e / (1 + 2 * e), 1 / (1 + 2 * e), e / (1 + 2 * e)];
   assertClose(gaussianKernel1d(3, sigma), k1, 1e-12);
-  const reflect = (i: number, n: number): number => (i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);
+  const reflect = (i: number, n: number): number =>
+    i < 0 ? -i : i >= n ? 2 * n - 2 - i : i;
   const expected = new Float32Array(image.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -146,7 +171,8 @@ test("Gaussian blur equals a direct 3x3 convolution with reflect padding", () =>
         let sum = 0;
         for (let dy = -1; dy <= 1; dy++) {
           for (let dx = -1; dx <= 1; dx++) {
-            const src = (reflect(y + dy, height) * width + reflect(x + dx, width)) * 3 + c;
+            const src =
+              (reflect(y + dy, height) * width + reflect(x + dx, width)) * 3 + c;
             sum += k1[dy + 1] * k1[dx + 1] * image[src];
           }
         }
@@ -156,7 +182,13 @@ test("Gaussian blur equals a direct 3x3 convolution with reflect padding", () =>
   }
 
   const view = Float32Array.from(image);
-  gaussianBlur(view, height, width, gaussianKernel1d(3, sigma), new Float32Array(image.length));
+  gaussianBlur(
+    view,
+    height,
+    width,
+    gaussianKernel1d(3, sigma),
+    new Float32Array(image.length),
+  );
   assertClose(view, expected, 1e-6);
 
   // the generic path (5 taps) against the same direct sum
@@ -168,7 +200,8 @@ test("Gaussian blur equals a direct 3x3 convolution with reflect padding", () =>
         let sum = 0;
         for (let dy = -2; dy <= 2; dy++) {
           for (let dx = -2; dx <= 2; dx++) {
-            const src = (reflect(y + dy, height) * width + reflect(x + dx, width)) * 3 + c;
+            const src =
+              (reflect(y + dy, height) * width + reflect(x + dx, width)) * 3 + c;
             sum += k5[dy + 2] * k5[dx + 2] * image[src];
           }
         }

@@ -188,7 +188,11 @@ test("evalBatch normalises as is, or resizes 96 to 32 by area-weighted bilinear"
   // same size: exactly the normalised pixels
   const split = makeSplit(2, 32);
   const out = new Float32Array(2 * viewSize);
-  const options = { outSize: 32, mean: defaultAugmentOptions.mean, std: defaultAugmentOptions.std };
+  const options = {
+    outSize: 32,
+    mean: defaultAugmentOptions.mean,
+    std: defaultAugmentOptions.std,
+  };
   evalBatch(split, [1, 0], out, options);
   for (let i = 0; i < viewSize; i++) {
     const c = i % 3;
@@ -211,11 +215,25 @@ test("evalBatch normalises as is, or resizes 96 to 32 by area-weighted bilinear"
 test("bad input is rejected with a message that says what to do", () => {
   const split = makeSplit(2, 32);
   assert.throws(
-    () => augmentBatch(split, [0, 1], new Rng(1), new Float32Array(10), defaultAugmentOptions),
+    () =>
+      augmentBatch(
+        split,
+        [0, 1],
+        new Rng(1),
+        new Float32Array(10),
+        defaultAugmentOptions,
+      ),
     /allocate new Float32Array\(6144\)/,
   );
   assert.throws(
-    () => augmentBatch(split, [2], new Rng(1), new Float32Array(viewSize), defaultAugmentOptions),
+    () =>
+      augmentBatch(
+        split,
+        [2],
+        new Rng(1),
+        new Float32Array(viewSize),
+        defaultAugmentOptions,
+      ),
     /index 2 is outside/,
   );
   assert.throws(
@@ -223,7 +241,11 @@ test("bad input is rejected with a message that says what to do", () => {
     /std > 0/,
   );
   assert.throws(
-    () => augmentOptionsFor({ pretrainSize: 32, mean: [0, 0, 0], std: [1, 1, 1] }, { blurKernel: 4 }),
+    () =>
+      augmentOptionsFor(
+        { pretrainSize: 32, mean: [0, 0, 0], std: [1, 1, 1] },
+        { blurKernel: 4 },
+      ),
     /blurKernel must be a positive odd integer/,
   );
 });

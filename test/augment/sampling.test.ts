@@ -64,7 +64,10 @@ test("whole-image scale and unit ratio give the whole image", () => {
 });
 
 test("rounding follows Python's round (halves to even)", () => {
-  assert.deepEqual([0.5, 1.5, 2.5, 3.49, 3.5, 7.2].map(roundHalfEven), [0, 2, 2, 3, 4, 7]);
+  assert.deepEqual(
+    [0.5, 1.5, 2.5, 3.49, 3.5, 7.2].map(roundHalfEven),
+    [0, 2, 2, 3, 4, 7],
+  );
 });
 
 test("flip, jitter, grayscale and blur happen at their probabilities", () => {
