@@ -90,14 +90,11 @@ export class Conv2d {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    // padding k//2 on each side: "same" for the odd kernels used here
-    const pad = Math.floor(this.kernel / 2);
-    return tf.conv2d(x, this.filter as tf.Tensor4D, this.stride, [
-      [0, 0],
-      [pad, pad],
-      [pad, pad],
-      [0, 0],
-    ]);
+    // "same" padding runs on every backend (native TensorFlow rejects explicit
+    // pads in its gradients). With stride 2 it pads one pixel at the bottom and
+    // right only, where PyTorch pads one on every side: a one-pixel shift of
+    // the sampling grid that leaves the output size unchanged.
+    return tf.conv2d(x, this.filter as tf.Tensor4D, this.stride, "same");
   }
 }
 

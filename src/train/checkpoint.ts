@@ -26,6 +26,8 @@ interface TensorEntry {
 interface Header {
   /** Hash of the pretraining configuration the checkpoint belongs to. */
   config: string;
+  /** The configuration itself, so a saved encoder can be rebuilt from its file. */
+  pretrain: PretrainConfig;
   /** Epochs finished. */
   epoch: number;
   records: EpochRecord[];
@@ -75,6 +77,7 @@ export async function saveCheckpoint(
   });
   const header: Header = {
     config: configHash(config),
+    pretrain: config,
     epoch: records.length,
     records,
     optimizerStep: state.step,
@@ -107,7 +110,7 @@ export async function saveCheckpoint(
 }
 
 /**
- * Restore encoder and optimiser from `file` and return the finished epochs,
+ * Restore encoder and optimiser (unless null) from `file` and return the finished epochs,
  * or null when there is no checkpoint. A checkpoint of another configuration
  * or an unreadable file is an error: it is never silently ignored.
  */
@@ -115,7 +118,7 @@ export function loadCheckpoint(
   file: string,
   config: PretrainConfig,
   encoder: Encoder,
-  optimizer: Adam,
+  optimizer: Adam | null,
 ): EpochRecord[] | null {
   if (!fs.existsSync(file)) return null;
   const bytes = fs.readFileSync(file);
@@ -145,6 +148,7 @@ export function loadCheckpoint(
     v.assign(tf.tensor(floats(entry), v.shape));
   }
 
+  if (optimizer === null) return header.records;
   const moments: AdamState["moments"] = new Map();
   const shapes = new Map<string, number[]>();
   for (const v of encoder.trainableVariables) {
@@ -158,6 +162,14 @@ export function loadCheckpoint(
   }
   optimizer.load({ step: header.optimizerStep, moments }, shapes);
   return header.records;
+}
+
+/** The pretraining configuration stored in a checkpoint file. */
+export function checkpointConfig(file: string): PretrainConfig {
+  if (!fs.existsSync(file)) {
+    throw new Error(`no checkpoint at ${file}: pass the file written by \`dcl pretrain\``);
+  }
+  return parseHeader(fs.readFileSync(file), file).pretrain;
 }
 
 function parseHeader(bytes: Buffer, file: string): Header {

@@ -114,7 +114,7 @@ export async function pretrain(
     options.log(
       `epoch ${record.epoch}/${config.epochs}  loss ${record.loss.toFixed(4)}  ` +
         `${record.imagesPerSecond.toFixed(1)} img/s  ETA ${formatDuration(remaining)}  ` +
-        `backend ${options.backend}`,
+        options.backend,
     );
     if (checkpoint !== undefined) await saveCheckpoint(checkpoint, config, encoder, trainer.optimizer, records);
   }

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { evalBatch } from "../augment/simclr.js";
 import { describeBackend, setupBackend } from "../backend/index.js";
+import type { DatasetName } from "../data/types.js";
 import type { EvalConfig, RunConfig, RunResult } from "../config.js";
 import { datasetInfo, loadSplit } from "../data/index.js";
 import type { DatasetInfo, ImageSplit } from "../data/types.js";
@@ -30,67 +31,52 @@ const evalSubsetSeed = 20200701;
 /** Images per forward pass when extracting features. */
 const featureBatch = 256;
 
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
 /** Run one configuration end to end and return its metrics and provenance. */
 export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? stderrLog;
   const started = performance.now();
   const backend = await setupBackend({ log });
-  const backendText = describeBackend(backend);
   const p = config.pretrain;
 
   // data: pretraining splits, then the evaluation splits at evaluation size
   const info = datasetInfo(p.dataset);
-  const load = (split: string, size?: number) =>
-    loadSplit({ dataset: p.dataset, dataDir: p.dataDir, split, size, log });
   const pretrainSplits: ImageSplit[] = [];
-  for (const split of info.pretrainSplits) pretrainSplits.push(await load(split));
-  const evalTrain = await load(info.evalTrainSplit, info.evalSize);
-  const evalTest = await load(info.evalTestSplit, info.evalSize);
-  const evaluation = evaluationSets(evalTrain, evalTest, config.eval);
+  for (const split of info.pretrainSplits) {
+    pretrainSplits.push(await loadSplit({ dataset: p.dataset, dataDir: p.dataDir, split, log }));
+  }
+  const evaluation = await loadEvaluation(p.dataset, p.dataDir, config.eval, log);
 
   // the untrained encoder is the baseline every trained one must beat
   const encoder = createEncoder(p.encoder, p.seed);
   try {
-    const init = knnOf(extractAll(encoder, evaluation, info), encoder, info, config.eval);
+    const init = knnOf(extractAll(encoder, evaluation), encoder, evaluation, config.eval);
     log(`kNN at initialisation: top-1 ${init.top1.toFixed(2)} %  top-5 ${init.top5.toFixed(2)} %`);
 
     const epochs = await pretrain(encoder, pretrainSplits, info, p, {
       log,
-      backend: backendText,
+      backend: describeBackend(backend),
       checkpointDir: options.checkpointDir,
       progress: options.progress,
     });
+    const scores = await evaluateEncoder(encoder, evaluation, config.eval, p.seed, log);
 
-    const trained = extractAll(encoder, evaluation, info);
-    const knn = knnOf(trained, encoder, info, config.eval);
-    log(`kNN after pretraining: top-1 ${knn.top1.toFixed(2)} %  top-5 ${knn.top5.toFixed(2)} %`);
-    let linear: { top1: number; top5: number } | null = null;
-    if (config.eval.linearEpochs > 0) {
-      const { train, test } = trained;
-      linear = await linearProbe(train.features, train.labels, test.features, test.labels, encoder.featureDim, {
-        epochs: config.eval.linearEpochs,
-        batchSize: config.eval.linearBatch,
-        lr: config.eval.linearLr,
-        weightDecay: config.eval.linearWeightDecay,
-        classes: info.classes.length,
-        seed: p.seed,
-        log,
-      });
-      log(`linear probe: top-1 ${linear.top1.toFixed(2)} %  top-5 ${linear.top5.toFixed(2)} %`);
-    }
-
+    const pretrainCount = pretrainSplits.reduce((n, s) => n + s.count, 0);
     return {
       config,
       backend,
       initKnnTop1: init.top1,
       initKnnTop5: init.top5,
-      knnTop1: knn.top1,
-      knnTop5: knn.top5,
-      linearTop1: linear?.top1 ?? null,
-      linearTop5: linear?.top5 ?? null,
+      knnTop1: scores.knn.top1,
+      knnTop5: scores.knn.top5,
+      linearTop1: scores.linear?.top1 ?? null,
+      linearTop5: scores.linear?.top5 ?? null,
       epochs,
-      datasetChecksum: [...pretrainSplits, evalTrain, evalTest].map((s) => `${s.split}:${s.checksum}`).join(" "),
-      pretrainImages: p.subset === null ? countImages(pretrainSplits) : Math.min(p.subset, countImages(pretrainSplits)),
+      datasetChecksum: [...pretrainSplits, evaluation.train.split, evaluation.test.split]
+        .map((s) => `${s.split}:${s.checksum}`)
+        .join(" "),
+      pretrainImages: p.subset === null ? pretrainCount : Math.min(p.subset, pretrainCount),
       wallSeconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -98,27 +84,64 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   }
 }
 
-function countImages(splits: readonly ImageSplit[]): number {
-  return splits.reduce((n, s) => n + s.count, 0);
-}
-
-/** Which images of each evaluation split are used. */
-interface EvaluationSets {
+/** The images an evaluation uses: the chosen subsets of the two evaluation splits. */
+export interface Evaluation {
+  info: DatasetInfo;
   train: { split: ImageSplit; indices: Int32Array };
   test: { split: ImageSplit; indices: Int32Array };
 }
 
-function evaluationSets(train: ImageSplit, test: ImageSplit, config: EvalConfig): EvaluationSets {
-  const pick = (split: ImageSplit, subset: number | null): Int32Array => {
-    const labelled = Int32Array.from(split.labels.keys()).filter((i) => split.labels[i] >= 0);
-    if (subset === null || subset >= labelled.length) return labelled;
-    const order = permutation(labelled.length, evalSubsetSeed);
-    return Int32Array.from(order.subarray(0, subset), (k) => labelled[k]).sort();
-  };
+/** Load a dataset's evaluation splits at evaluation size and pick their subsets. */
+export async function loadEvaluation(
+  dataset: DatasetName,
+  dataDir: string,
+  config: EvalConfig,
+  log: (line: string) => void = stderrLog,
+): Promise<Evaluation> {
+  const info = datasetInfo(dataset);
+  const load = (split: string) => loadSplit({ dataset, dataDir, split, size: info.evalSize, log });
+  const train = await load(info.evalTrainSplit);
+  const test = await load(info.evalTestSplit);
   return {
+    info,
     train: { split: train, indices: pick(train, config.trainSubset) },
     test: { split: test, indices: pick(test, config.testSubset) },
   };
+}
+
+/** Labelled images of a split, or a fixed seeded subset of them. */
+function pick(split: ImageSplit, subset: number | null): Int32Array {
+  const labelled = Int32Array.from(split.labels.keys()).filter((i) => split.labels[i] >= 0);
+  if (subset === null || subset >= labelled.length) return labelled;
+  const order = permutation(labelled.length, evalSubsetSeed);
+  return Int32Array.from(order.subarray(0, subset), (k) => labelled[k]).sort();
+}
+
+/** kNN monitor and (when linearEpochs > 0) linear probe of a frozen encoder. */
+export async function evaluateEncoder(
+  encoder: Encoder,
+  evaluation: Evaluation,
+  config: EvalConfig,
+  seed: number,
+  log: (line: string) => void = stderrLog,
+): Promise<{ knn: { top1: number; top5: number }; linear: { top1: number; top5: number } | null }> {
+  const features = extractAll(encoder, evaluation);
+  const knn = knnOf(features, encoder, evaluation, config);
+  log(`kNN: top-1 ${knn.top1.toFixed(2)} %  top-5 ${knn.top5.toFixed(2)} %`);
+  if (config.linearEpochs === 0) return { knn, linear: null };
+
+  const { train, test } = features;
+  const linear = await linearProbe(train.features, train.labels, test.features, test.labels, encoder.featureDim, {
+    epochs: config.linearEpochs,
+    batchSize: config.linearBatch,
+    lr: config.linearLr,
+    weightDecay: config.linearWeightDecay,
+    classes: evaluation.info.classes.length,
+    seed,
+    log,
+  });
+  log(`linear probe: top-1 ${linear.top1.toFixed(2)} %  top-5 ${linear.top5.toFixed(2)} %`);
+  return { knn, linear: { top1: linear.top1, top5: linear.top5 } };
 }
 
 interface Features {
@@ -148,22 +171,23 @@ export function extractFeatures(
   return { features, labels: Int32Array.from(indices, (i) => split.labels[i]) };
 }
 
-function extractAll(encoder: Encoder, sets: EvaluationSets, info: DatasetInfo) {
+function extractAll(encoder: Encoder, evaluation: Evaluation) {
+  const { info, train, test } = evaluation;
   return {
-    train: extractFeatures(encoder, sets.train.split, sets.train.indices, info),
-    test: extractFeatures(encoder, sets.test.split, sets.test.indices, info),
+    train: extractFeatures(encoder, train.split, train.indices, info),
+    test: extractFeatures(encoder, test.split, test.indices, info),
   };
 }
 
 function knnOf(
   { train, test }: ReturnType<typeof extractAll>,
   encoder: Encoder,
-  info: DatasetInfo,
+  evaluation: Evaluation,
   config: EvalConfig,
 ) {
   return knnAccuracy(train.features, train.labels, test.features, test.labels, encoder.featureDim, {
     k: config.knnK,
     temperature: config.knnTemperature,
-    classes: info.classes.length,
+    classes: evaluation.info.classes.length,
   });
 }
