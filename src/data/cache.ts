@@ -113,9 +113,15 @@ async function readOpenCache(
   await readFully(handle, pixels, 12 + headerLength + labelBytes);
 
   return {
-    dataset: header.dataset, split: header.split, count: header.count,
-    height: header.height, width: header.width, pixels, labels,
-    classes: Object.freeze([...header.classes]), checksum: header.checksum,
+    dataset: header.dataset,
+    split: header.split,
+    count: header.count,
+    height: header.height,
+    width: header.width,
+    pixels,
+    labels,
+    classes: Object.freeze([...header.classes]),
+    checksum: header.checksum,
   };
 }
 
@@ -124,17 +130,27 @@ async function readOpenCache(
  * dataset, split, size and location. On any failure (a full disk included)
  * the temporary file is removed and the error is thrown.
  */
-export async function writeCache(cacheDir: string, key: CacheKey, split: ImageSplit): Promise<string> {
+export async function writeCache(
+  cacheDir: string,
+  key: CacheKey,
+  split: ImageSplit,
+): Promise<string> {
   await fs.promises.mkdir(cacheDir, { recursive: true });
   const file = path.join(cacheDir, cacheFileName(key));
   const temp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
 
   // header padded so that the labels start on an 8-byte boundary
   const header: CacheHeader = {
-    version: FORMAT_VERSION, dataset: split.dataset, split: split.split,
-    count: split.count, height: split.height, width: split.width,
-    classes: [...split.classes], checksum: split.checksum,
-    fingerprint: key.fingerprint, location: path.resolve(key.location),
+    version: FORMAT_VERSION,
+    dataset: split.dataset,
+    split: split.split,
+    count: split.count,
+    height: split.height,
+    width: split.width,
+    classes: [...split.classes],
+    checksum: split.checksum,
+    fingerprint: key.fingerprint,
+    location: path.resolve(key.location),
   };
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((12 + Buffer.byteLength(json)) % 8)) % 8);
@@ -147,7 +163,8 @@ export async function writeCache(cacheDir: string, key: CacheKey, split: ImageSp
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(temp, "wx");
-    for (const part of [prefix, Buffer.from(json, "utf8"), labels]) await writeAll(handle, part);
+    for (const part of [prefix, Buffer.from(json, "utf8"), labels])
+      await writeAll(handle, part);
     await writeAll(handle, split.pixels);
     await handle.sync();
     await handle.close();
@@ -172,7 +189,10 @@ async function removeStale(cacheDir: string, key: CacheKey, keep: string): Promi
   }
 }
 
-async function writeAll(handle: fs.promises.FileHandle, bytes: Uint8Array): Promise<void> {
+async function writeAll(
+  handle: fs.promises.FileHandle,
+  bytes: Uint8Array,
+): Promise<void> {
   for (let offset = 0; offset < bytes.length; offset += CHUNK) {
     const piece = bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK));
     let written = 0;
@@ -200,10 +220,14 @@ async function readFully(
 function parseHeader(text: string, file: string): CacheHeader | Error {
   try {
     const header = JSON.parse(text) as CacheHeader;
-    const ok = header.version === FORMAT_VERSION &&
-      Number.isInteger(header.count) && header.count >= 0 &&
-      Number.isInteger(header.height) && Number.isInteger(header.width) &&
-      Array.isArray(header.classes) && typeof header.checksum === "string";
+    const ok =
+      header.version === FORMAT_VERSION &&
+      Number.isInteger(header.count) &&
+      header.count >= 0 &&
+      Number.isInteger(header.height) &&
+      Number.isInteger(header.width) &&
+      Array.isArray(header.classes) &&
+      typeof header.checksum === "string";
     return ok ? header : new Error(`${file} has an unknown header version or fields`);
   } catch {
     return new Error(`${file} has a header that is not JSON`);

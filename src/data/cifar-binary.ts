@@ -8,8 +8,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { CIFAR10_CLASSES } from "./info.js";
 import {
-  ManifestHash, isDirectory, isFile, sha256Hex, stampFile,
-  type DecodedImages, type SplitSource,
+  ManifestHash,
+  isDirectory,
+  isFile,
+  sha256Hex,
+  stampFile,
+  type DecodedImages,
+  type SplitSource,
 } from "./source.js";
 import { readTar } from "./tar.js";
 
@@ -72,8 +77,14 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
     read: async (size, log) => {
       checkSide(size);
       const batches: Buffer[] = [];
-      for (const name of names) batches.push(await fs.promises.readFile(path.join(dir, name)));
-      return decodeBatches(names.map((name) => path.join(dir, name)), names, batches, log);
+      for (const name of names)
+        batches.push(await fs.promises.readFile(path.join(dir, name)));
+      return decodeBatches(
+        names.map((name) => path.join(dir, name)),
+        names,
+        batches,
+        log,
+      );
     },
   };
 }
@@ -110,7 +121,12 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
         );
       }
       const files = names.map((name) => `${archive}:${name}`);
-      return decodeBatches(files, names, names.map((n) => batches.get(n) as Buffer), log);
+      return decodeBatches(
+        files,
+        names,
+        names.map((n) => batches.get(n) as Buffer),
+        log,
+      );
     },
   };
 }
@@ -165,7 +181,14 @@ export function decodeBatches(
       }
     }
   });
-  return { count, height: SIDE, width: SIDE, pixels, labels, checksum: manifest.digest() };
+  return {
+    count,
+    height: SIDE,
+    width: SIDE,
+    pixels,
+    labels,
+    checksum: manifest.digest(),
+  };
 }
 
 function checkSide(size: number): void {

@@ -85,7 +85,9 @@ async function decodeResized(bytes: Uint8Array, size: number): Promise<Uint8Arra
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || data.length !== size * size * 3) {
-    throw new Error(`decoded to ${info.channels} channels of ${info.width}x${info.height}`);
+    throw new Error(
+      `decoded to ${info.channels} channels of ${info.width}x${info.height}`,
+    );
   }
   return data;
 }

@@ -38,7 +38,12 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const before = await sizeOf(part);
     try {
-      await transfer(options.url, part, options.progress ?? process.stderr.isTTY === true, log);
+      await transfer(
+        options.url,
+        part,
+        options.progress ?? process.stderr.isTTY === true,
+        log,
+      );
       lastError = undefined;
       break;
     } catch (err) {
@@ -46,7 +51,8 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
       // retry only a transfer that got somewhere: an unreachable host stays so
       const progressed = (await sizeOf(part)) > before;
       if (lastError instanceof HttpStatusError || !progressed) break;
-      if (attempt < attempts) log(`download interrupted (${lastError.message}); resuming`);
+      if (attempt < attempts)
+        log(`download interrupted (${lastError.message}); resuming`);
     }
   }
   if (lastError) throw lastError;
@@ -113,7 +119,8 @@ async function transfer(
     for await (const chunk of response) {
       received += (chunk as Buffer).length;
       bar.update(received);
-      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      if (!out.write(chunk))
+        await new Promise<void>((resolve) => out.once("drain", () => resolve()));
     }
   } finally {
     await new Promise<void>((resolve) => out.end(resolve));
@@ -178,15 +185,19 @@ class ProgressBar {
   private readonly started = Date.now();
   private lastDraw = 0;
   private nextQuarter = 0.25;
+  private received: number;
 
   constructor(
     private readonly total: number,
     private readonly start: number,
     private readonly tty: boolean,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.received = start;
+  }
 
   update(received: number): void {
+    this.received = received;
     const now = Date.now();
     if (this.tty) {
       if (now - this.lastDraw < 100) return;
@@ -202,7 +213,8 @@ class ProgressBar {
   }
 
   done(): void {
-    if (this.tty) process.stderr.write("\n");
+    // the last update may have been skipped by the redraw limit
+    if (this.tty) process.stderr.write(`\r${this.line(this.received)}\n`);
   }
 
   private line(received: number): string {

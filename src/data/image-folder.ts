@@ -9,8 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { decodeImage, type DecoderName } from "./decode.js";
 import {
-  ManifestHash, checkSplitBytes, isDirectory, isFile, stampFile,
-  type DecodedImages, type FileStamp, type SplitSource,
+  ManifestHash,
+  checkSplitBytes,
+  isDirectory,
+  isFile,
+  stampFile,
+  type DecodedImages,
+  type FileStamp,
+  type SplitSource,
 } from "./source.js";
 import { listTar, readTar } from "./tar.js";
 
@@ -88,15 +94,20 @@ async function folderSource(
         const image = images[i] as FolderImage;
         const file = path.join(dataDir, image.name);
         // small files read synchronously cost a fraction of a thread-pool round trip
-        const bytes = rules.decoder === "jpeg-js"
-          ? fs.readFileSync(file)
-          : await fs.promises.readFile(file);
+        const bytes =
+          rules.decoder === "jpeg-js"
+            ? fs.readFileSync(file)
+            : await fs.promises.readFile(file);
         digests[i] = sha256(bytes);
         const pixels = await decodeImage(bytes, file, { size, decoder: rules.decoder });
         out.pixels.set(pixels, i * pixels.length);
         out.progress(log);
       });
-      return out.finish(images, stamps.map((s) => s.size), digests);
+      return out.finish(
+        images,
+        stamps.map((s) => s.size),
+        digests,
+      );
     },
   };
 }
@@ -160,7 +171,10 @@ function planArchive(
   split: string,
   rules: FolderRules,
 ): Array<FolderImage & { member: string; size: number }> {
-  const byFolder = new Map<string, Array<{ member: string; file: string; size: number }>>();
+  const byFolder = new Map<
+    string,
+    Array<{ member: string; file: string; size: number }>
+  >();
   for (const entry of entries) {
     const parts = entry.path.split("/");
     // "<split>/<class>/<file>", possibly under one wrapping folder
@@ -181,14 +195,21 @@ function planArchive(
     byFolder.set(folder, list);
   }
   if (byFolder.size === 0) {
-    throw new Error(`${archive} holds no ${split}/<class>/<image> files; ${rules.fixHint}`);
+    throw new Error(
+      `${archive} holds no ${split}/<class>/<image> files; ${rules.fixHint}`,
+    );
   }
   const used = selectClasses([...byFolder.keys()].sort(), rules, archive);
   const images: Array<FolderImage & { member: string; size: number }> = [];
   for (const [label, folder] of used.entries()) {
     const files = (byFolder.get(folder) ?? []).sort((a, b) => compare(a.file, b.file));
     for (const f of files) {
-      images.push({ name: `${split}/${folder}/${f.file}`, label, member: f.member, size: f.size });
+      images.push({
+        name: `${split}/${folder}/${f.file}`,
+        label,
+        member: f.member,
+        size: f.size,
+      });
     }
   }
   return images;
@@ -198,7 +219,11 @@ function planArchive(
  * Pick the class folders in label order: every class must be present; with
  * strict rules nothing else may be.
  */
-function selectClasses(folders: readonly string[], rules: FolderRules, where: string): string[] {
+function selectClasses(
+  folders: readonly string[],
+  rules: FolderRules,
+  where: string,
+): string[] {
   const known = new Set(rules.classes);
   if (rules.strictFolders) {
     const unknown = folders.filter((f) => !known.has(f));
@@ -272,12 +297,23 @@ function allocate(images: readonly FolderImage[], size: number, where: string) {
         nextReport += Math.ceil(count / 10);
       }
     },
-    finish(list: readonly FolderImage[], sizes: readonly number[], digests: readonly string[]) {
+    finish(
+      list: readonly FolderImage[],
+      sizes: readonly number[],
+      digests: readonly string[],
+    ) {
       const manifest = new ManifestHash();
-      list.forEach((image, i) => manifest.add(image.name, sizes[i] as number, digests[i] as string));
+      list.forEach((image, i) =>
+        manifest.add(image.name, sizes[i] as number, digests[i] as string),
+      );
       const labels = Int32Array.from(list, (image) => image.label);
       const result: DecodedImages = {
-        count, height: size, width: size, pixels, labels, checksum: manifest.digest(),
+        count,
+        height: size,
+        width: size,
+        pixels,
+        labels,
+        checksum: manifest.digest(),
       };
       return result;
     },

@@ -7,10 +7,18 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCache, writeCache, type CacheKey } from "./cache.js";
-import { CIFAR_BINARY_ARCHIVE, CIFAR_BINARY_DIR, findCifarBinary } from "./cifar-binary.js";
+import {
+  CIFAR_BINARY_ARCHIVE,
+  CIFAR_BINARY_DIR,
+  findCifarBinary,
+} from "./cifar-binary.js";
 import { findImageFolder, type FolderRules } from "./image-folder.js";
 import {
-  CIFAR10_CLASSES, DATASET_NAMES, datasetInfo, datasetSplits, imagenet100Classes,
+  CIFAR10_CLASSES,
+  DATASET_NAMES,
+  datasetInfo,
+  datasetSplits,
+  imagenet100Classes,
 } from "./info.js";
 import { sourceFingerprint, type SplitSource } from "./source.js";
 import { STL10_ARCHIVE, STL10_BINARY_DIR, findStl10Binary } from "./stl10-binary.js";
@@ -18,8 +26,14 @@ import type { DatasetName, ImageSplit } from "./types.js";
 
 export type { DatasetInfo, DatasetName, ImageSplit } from "./types.js";
 export {
-  CIFAR10_CLASSES, DATASET_NAMES, IMAGENET_PAPER_SIZE, STL10_CLASSES, datasetInfo,
-  datasetSplits, imagenet100Classes, type DatasetInfoOptions,
+  CIFAR10_CLASSES,
+  DATASET_NAMES,
+  IMAGENET_PAPER_SIZE,
+  STL10_CLASSES,
+  datasetInfo,
+  datasetSplits,
+  imagenet100Classes,
+  type DatasetInfoOptions,
 } from "./info.js";
 
 /** Options of loadSplit. */
@@ -61,7 +75,10 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
   // the cache entry is keyed by where the files are and how they look
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const key: CacheKey = {
-    dataset, split, size, location: source.location,
+    dataset,
+    split,
+    size,
+    location: source.location,
     fingerprint: sourceFingerprint(source, size),
   };
   const cached = await readCache(cacheDir, key);
@@ -77,8 +94,14 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
   const decoded = await source.read(size, log);
   checkClassCounts(dataset, split, decoded.labels, info.classes, source.location, log);
   const result: ImageSplit = {
-    dataset, split, count: decoded.count, height: decoded.height, width: decoded.width,
-    pixels: decoded.pixels, labels: decoded.labels, classes: info.classes,
+    dataset,
+    split,
+    count: decoded.count,
+    height: decoded.height,
+    width: decoded.width,
+    pixels: decoded.pixels,
+    labels: decoded.labels,
+    classes: info.classes,
     checksum: decoded.checksum,
   };
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -89,14 +112,19 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
   } catch (err) {
     // a failed cache only costs the next run a decode
     const reason = err instanceof Error ? err.message : String(err);
-    log(`warning: could not write the cache in ${cacheDir} (${reason}); continuing without it`);
+    log(
+      `warning: could not write the cache in ${cacheDir} (${reason}); continuing without it`,
+    );
   }
   return result;
 }
 
 /** Official image counts per class, to catch incomplete or mixed-up files. */
 const OFFICIAL_PER_CLASS: Partial<Record<string, number>> = {
-  "cifar10/train": 5000, "cifar10/test": 1000, "stl10/train": 500, "stl10/test": 800,
+  "cifar10/train": 5000,
+  "cifar10/test": 1000,
+  "stl10/train": 500,
+  "stl10/test": 800,
 };
 
 function checkClassCounts(
@@ -123,7 +151,9 @@ function checkClassCounts(
   }
   const wrong = classes.filter((_, c) => counts[c] !== perClass);
   if (wrong.length > 0) {
-    const detail = wrong.map((name) => `${name}: ${counts[classes.indexOf(name)]}`).join(", ");
+    const detail = wrong
+      .map((name) => `${name}: ${counts[classes.indexOf(name)]}`)
+      .join(", ");
     throw new Error(
       `${location}: expected ${perClass} ${split} images per class, found ${detail}; ` +
         "images are mislabelled or duplicated: fetch the dataset again",
@@ -133,16 +163,21 @@ function checkClassCounts(
 
 function checkRequest(dataset: DatasetName, split: string): void {
   if (!DATASET_NAMES.includes(dataset)) {
-    throw new Error(`unknown dataset "${dataset}": use one of ${DATASET_NAMES.join(", ")}`);
+    throw new Error(
+      `unknown dataset "${dataset}": use one of ${DATASET_NAMES.join(", ")}`,
+    );
   }
   const splits = datasetSplits(dataset);
   if (!splits.includes(split)) {
-    throw new Error(`${dataset} has no split "${split}": use one of ${splits.join(", ")}`);
+    throw new Error(
+      `${dataset} has no split "${split}": use one of ${splits.join(", ")}`,
+    );
   }
 }
 
 function imageSize(dataset: DatasetName, size: number | undefined): number {
-  if (dataset === "imagenet100") return datasetInfo(dataset, { imagenetSize: size }).evalSize;
+  if (dataset === "imagenet100")
+    return datasetInfo(dataset, { imagenetSize: size }).evalSize;
   const native = dataset === "cifar10" ? 32 : 96;
   if (size !== undefined && size !== native) {
     throw new Error(
@@ -164,7 +199,11 @@ export async function findSplitSource(
 ): Promise<{ format: string; location: string; files: number }> {
   checkRequest(dataset, split);
   const source = await findSource(dataset, dataDir, split);
-  return { format: source.format, location: source.location, files: source.stamps.length };
+  return {
+    format: source.format,
+    location: source.location,
+    files: source.stamps.length,
+  };
 }
 
 /** The first format found in dataDir for this dataset and split. */
@@ -176,10 +215,15 @@ async function findSource(
   let source: SplitSource | undefined;
   let looked: string[];
   if (dataset === "cifar10") {
-    source = (await findCifarBinary(dataDir, split)) ??
+    source =
+      (await findCifarBinary(dataDir, split)) ??
       (await findImageFolder(dataDir, split, CIFAR_FOLDER_RULES));
-    looked = [`${CIFAR_BINARY_DIR}/`, CIFAR_BINARY_ARCHIVE, `${split}/<class>/*.jpg`,
-      `${split}.tar.gz`];
+    looked = [
+      `${CIFAR_BINARY_DIR}/`,
+      CIFAR_BINARY_ARCHIVE,
+      `${split}/<class>/*.jpg`,
+      `${split}.tar.gz`,
+    ];
   } else if (dataset === "stl10") {
     source = await findStl10Binary(dataDir, split);
     looked = [`${STL10_BINARY_DIR}/`, STL10_ARCHIVE];
@@ -208,7 +252,8 @@ function imagenetRules(): FolderRules {
     classes: imagenet100Classes(),
     strictFolders: false,
     decoder: "sharp",
-    fixHint: "point the data folder at a complete ImageNet-1k train/val tree " +
+    fixHint:
+      "point the data folder at a complete ImageNet-1k train/val tree " +
       "(make data DATASET=imagenet100 FROM=/path/to/imagenet)",
   };
 }

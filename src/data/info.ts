@@ -11,14 +11,30 @@ export const DATASET_NAMES: readonly DatasetName[] = ["cifar10", "stl10", "image
 
 /** CIFAR-10 class names in the label order of the official release. */
 export const CIFAR10_CLASSES: readonly string[] = [
-  "airplane", "automobile", "bird", "cat", "deer",
-  "dog", "frog", "horse", "ship", "truck",
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
 ];
 
 /** STL-10 class names in label order (label 1 of the release is index 0). */
 export const STL10_CLASSES: readonly string[] = [
-  "airplane", "bird", "car", "cat", "deer",
-  "dog", "horse", "monkey", "ship", "truck",
+  "airplane",
+  "bird",
+  "car",
+  "cat",
+  "deer",
+  "dog",
+  "horse",
+  "monkey",
+  "ship",
+  "truck",
 ];
 
 /** Side of ImageNet-100 images in the paper's setting. */
@@ -26,7 +42,7 @@ export const IMAGENET_PAPER_SIZE = 224;
 
 // the normalisation of the official training code, used for STL-10 as well
 const CIFAR_MEAN = [0.4914, 0.4822, 0.4465] as const;
-const CIFAR_STD = [0.2023, 0.1994, 0.2010] as const;
+const CIFAR_STD = [0.2023, 0.1994, 0.201] as const;
 const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
@@ -37,28 +53,51 @@ export interface DatasetInfoOptions {
 }
 
 /** The facts about one dataset; the single place each of them is written. */
-export function datasetInfo(name: DatasetName, options: DatasetInfoOptions = {}): DatasetInfo {
+export function datasetInfo(
+  name: DatasetName,
+  options: DatasetInfoOptions = {},
+): DatasetInfo {
   switch (name) {
     case "cifar10":
       return {
-        name, classes: CIFAR10_CLASSES, classPrior: 0.1,
-        pretrainSplits: ["train"], evalTrainSplit: "train", evalTestSplit: "test",
-        pretrainSize: 32, evalSize: 32, mean: CIFAR_MEAN, std: CIFAR_STD,
+        name,
+        classes: CIFAR10_CLASSES,
+        classPrior: 0.1,
+        pretrainSplits: ["train"],
+        evalTrainSplit: "train",
+        evalTestSplit: "test",
+        pretrainSize: 32,
+        evalSize: 32,
+        mean: CIFAR_MEAN,
+        std: CIFAR_STD,
       };
     case "stl10":
       // pretraining crops 96x96 images down to 32x32; evaluation keeps 96
       return {
-        name, classes: STL10_CLASSES, classPrior: 0.1,
-        pretrainSplits: ["train", "unlabeled"], evalTrainSplit: "train",
-        evalTestSplit: "test", pretrainSize: 32, evalSize: 96,
-        mean: CIFAR_MEAN, std: CIFAR_STD,
+        name,
+        classes: STL10_CLASSES,
+        classPrior: 0.1,
+        pretrainSplits: ["train", "unlabeled"],
+        evalTrainSplit: "train",
+        evalTestSplit: "test",
+        pretrainSize: 32,
+        evalSize: 96,
+        mean: CIFAR_MEAN,
+        std: CIFAR_STD,
       };
     case "imagenet100": {
       const size = checkSize(options.imagenetSize ?? IMAGENET_PAPER_SIZE);
       return {
-        name, classes: imagenet100Classes(), classPrior: 0.01,
-        pretrainSplits: ["train"], evalTrainSplit: "train", evalTestSplit: "val",
-        pretrainSize: size, evalSize: size, mean: IMAGENET_MEAN, std: IMAGENET_STD,
+        name,
+        classes: imagenet100Classes(),
+        classPrior: 0.01,
+        pretrainSplits: ["train"],
+        evalTrainSplit: "train",
+        evalTestSplit: "val",
+        pretrainSize: size,
+        evalSize: size,
+        mean: IMAGENET_MEAN,
+        std: IMAGENET_STD,
       };
     }
     default:
@@ -112,7 +151,9 @@ function readClassList(): string {
 
 function checkSize(size: number): number {
   if (!Number.isInteger(size) || size < 8 || size > 1024) {
-    throw new Error(`ImageNet-100 image size ${size} is invalid: use an integer in 8..1024`);
+    throw new Error(
+      `ImageNet-100 image size ${size} is invalid: use an integer in 8..1024`,
+    );
   }
   return size;
 }

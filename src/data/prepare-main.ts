@@ -22,7 +22,11 @@ export function parsePrepareArgs(argv: readonly string[]): PrepareOptions {
     if (!match) throw new Error(`unknown argument "${arg}"\n${USAGE}`);
     const flag = match[1] as string;
     const value = match[2] ?? argv[++i];
-    if (value === undefined || value === "" || (match[2] === undefined && value.startsWith("--"))) {
+    if (
+      value === undefined ||
+      value === "" ||
+      (match[2] === undefined && value.startsWith("--"))
+    ) {
       throw new Error(`--${flag} needs a value\n${USAGE}`);
     }
     if (values.has(flag)) throw new Error(`--${flag} is given twice\n${USAGE}`);
@@ -31,7 +35,9 @@ export function parsePrepareArgs(argv: readonly string[]): PrepareOptions {
   const dataset = values.get("dataset");
   if (dataset === undefined) throw new Error(`--dataset is required\n${USAGE}`);
   if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
-    throw new Error(`--dataset ${dataset} is unknown: use one of ${DATASET_NAMES.join(", ")}`);
+    throw new Error(
+      `--dataset ${dataset} is unknown: use one of ${DATASET_NAMES.join(", ")}`,
+    );
   }
   return {
     dataset: dataset as DatasetName,

@@ -6,7 +6,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { CIFAR_BINARY_ARCHIVE, CIFAR_BINARY_DIR, cifarBatchFiles } from "./cifar-binary.js";
+import {
+  CIFAR_BINARY_ARCHIVE,
+  CIFAR_BINARY_DIR,
+  cifarBatchFiles,
+} from "./cifar-binary.js";
 import { downloadFile, formatBytes, md5File } from "./download.js";
 import { datasetSplits, imagenet100Classes } from "./info.js";
 import { defaultDataDir, findSplitSource } from "./index.js";
@@ -115,7 +119,8 @@ export function releaseProblems(dataset: DatasetName, dataDir: string): string[]
   if (dataset === "cifar10") {
     const dir = path.join(dataDir, CIFAR_BINARY_DIR);
     for (const split of datasetSplits(dataset)) {
-      for (const name of cifarBatchFiles(split)) expect(path.join(dir, name), 10000 * 3073);
+      for (const name of cifarBatchFiles(split))
+        expect(path.join(dir, name), 10000 * 3073);
     }
   } else if (dataset === "stl10") {
     const dir = path.join(dataDir, STL10_BINARY_DIR);
@@ -156,7 +161,10 @@ async function useLocalCopy(
 
   // the official archive is checked; any other archive is taken as it is
   if (path.basename(from) === release.file) await verifyMd5(from, release.md5);
-  else log(`${dataset}: ${path.basename(from)} is not ${release.file}; unpacking it unchecked`);
+  else
+    log(
+      `${dataset}: ${path.basename(from)} is not ${release.file}; unpacking it unchecked`,
+    );
   await unpack(from, dataDir, log);
   finishCheck(dataset, dataDir, log);
 }
@@ -172,7 +180,11 @@ async function verifyMd5(file: string, expected: string): Promise<void> {
 }
 
 /** Unpack into a scratch folder first, then move the result into place. */
-async function unpack(archive: string, dataDir: string, log: (line: string) => void): Promise<void> {
+async function unpack(
+  archive: string,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<void> {
   const scratch = path.join(dataDir, `.unpack-${process.pid}`);
   await fs.promises.rm(scratch, { recursive: true, force: true });
   log(`unpacking ${archive} (${formatBytes(fs.statSync(archive).size)})`);
@@ -188,7 +200,11 @@ async function unpack(archive: string, dataDir: string, log: (line: string) => v
   }
 }
 
-async function linkEntries(from: string, dataDir: string, log: (line: string) => void): Promise<void> {
+async function linkEntries(
+  from: string,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<void> {
   for (const name of await fs.promises.readdir(from)) {
     if (name.startsWith(".")) continue;
     const target = path.join(dataDir, name);
@@ -209,10 +225,17 @@ async function replaceWithLink(source: string, target: string): Promise<void> {
 }
 
 /** Log whether the unpacked release is complete; true when it is. */
-function finishCheck(dataset: DatasetName, dataDir: string, log: (line: string) => void): boolean {
+function finishCheck(
+  dataset: DatasetName,
+  dataDir: string,
+  log: (line: string) => void,
+): boolean {
   const problems = releaseProblems(dataset, dataDir);
   if (problems.length === 0) log(`${dataset}: ready in ${dataDir}`);
-  else log(`warning: ${dataset} in ${dataDir} is not the complete release: ${problems.join("; ")}`);
+  else
+    log(
+      `warning: ${dataset} in ${dataDir} is not the complete release: ${problems.join("; ")}`,
+    );
   return problems.length === 0;
 }
 
@@ -243,7 +266,11 @@ async function prepareImagenet100(
 ): Promise<void> {
   const wnids = imagenet100Classes();
   if (from === undefined) {
-    if (datasetSplits("imagenet100").every((s) => hasAllClasses(path.join(dataDir, s), wnids))) {
+    if (
+      datasetSplits("imagenet100").every((s) =>
+        hasAllClasses(path.join(dataDir, s), wnids),
+      )
+    ) {
       log(`imagenet100: already prepared in ${dataDir}`);
       return;
     }
@@ -255,7 +282,9 @@ async function prepareImagenet100(
   for (const split of datasetSplits("imagenet100")) {
     const dir = path.join(root, split);
     if (!isDirectory(dir)) {
-      throw new Error(`${dir} is missing; ${root} must hold train/<wnid>/ and val/<wnid>/`);
+      throw new Error(
+        `${dir} is missing; ${root} must hold train/<wnid>/ and val/<wnid>/`,
+      );
     }
     const missing = wnids.filter((wnid) => !isDirectory(path.join(dir, wnid)));
     if (missing.length > 0) {
@@ -276,7 +305,9 @@ async function prepareImagenet100(
     }
     log(`imagenet100/${split}: linked 100 classes, ${images} files, into ${splitDir}`);
   }
-  log("imagenet100: decoding and resizing happen on first load, then come from the cache");
+  log(
+    "imagenet100: decoding and resizing happen on first load, then come from the cache",
+  );
 }
 
 function hasAllClasses(dir: string, wnids: readonly string[]): boolean {

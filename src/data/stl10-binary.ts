@@ -10,8 +10,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { STL10_CLASSES } from "./info.js";
 import {
-  ManifestHash, checkSplitBytes, isDirectory, isFile, stampFile,
-  type DecodedImages, type SplitSource,
+  ManifestHash,
+  checkSplitBytes,
+  isDirectory,
+  isFile,
+  stampFile,
+  type DecodedImages,
+  type SplitSource,
 } from "./source.js";
 import { readTar } from "./tar.js";
 
@@ -26,7 +31,8 @@ const RECORD = 3 * PLANE;
 
 /** The X (and, for labelled splits, y) file names of a split. */
 export function stl10Files(split: string): { x: string; y?: string } {
-  if (split === "train" || split === "test") return { x: `${split}_X.bin`, y: `${split}_y.bin` };
+  if (split === "train" || split === "test")
+    return { x: `${split}_X.bin`, y: `${split}_y.bin` };
   if (split === "unlabeled") return { x: "unlabeled_X.bin" };
   throw new Error(`STL-10 has no split "${split}": use train, test or unlabeled`);
 }
@@ -122,7 +128,9 @@ class Stl10Reader {
   private labels: Int32Array | undefined;
   private count = -1;
   private readonly digests = new Map<string, { size: number; hex: string }>();
-  private current: { name: string; hash: crypto.Hash; filled: number; size: number } | undefined;
+  private current:
+    | { name: string; hash: crypto.Hash; filled: number; size: number }
+    | undefined;
   private record = new Uint8Array(RECORD);
   private recordFill = 0;
   private image = 0;
@@ -202,7 +210,11 @@ class Stl10Reader {
       manifest.add(name, digest.size, digest.hex);
     }
     return {
-      count, height: SIDE, width: SIDE, labels, checksum: manifest.digest(),
+      count,
+      height: SIDE,
+      width: SIDE,
+      labels,
+      checksum: manifest.digest(),
       pixels: this.pixels as Uint8Array,
     };
   }

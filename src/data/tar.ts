@@ -146,14 +146,19 @@ async function walkMembers(
       continue;
     }
 
-    const fullName = paxPath ?? longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
+    const fullName =
+      paxPath ?? longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
     longName = undefined;
     paxPath = undefined;
     const entry: TarEntry = {
       path: fullName.replace(/^(\.\/)+/, "").replace(/\/+$/, ""),
       size,
-      type: flag === "0" || flag === "\0" || flag === "7" ? "file"
-        : flag === "5" ? "directory" : "other",
+      type:
+        flag === "0" || flag === "\0" || flag === "7"
+          ? "file"
+          : flag === "5"
+            ? "directory"
+            : "other",
     };
     if (entry.type === "directory" || (entry.type === "other" && size === 0)) {
       await onEntry(entry, emptyBody());
@@ -195,7 +200,7 @@ function parseNumber(field: Buffer): number {
 function checkHeaderSum(header: Buffer, archive: string): void {
   const stored = parseNumber(header.subarray(148, 156));
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i] ?? 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] ?? 0);
   if (sum !== stored) {
     throw new Error(
       `${archive} is not a valid tar archive (header checksum mismatch); ` +
@@ -260,7 +265,10 @@ class ByteReader {
   }
 
   /** The next `size` bytes as an async iterable that can be drained. */
-  body(size: number, archive: string): AsyncIterable<Uint8Array> & { drain(): Promise<void> } {
+  body(
+    size: number,
+    archive: string,
+  ): AsyncIterable<Uint8Array> & { drain(): Promise<void> } {
     let left = size;
     const next = async (): Promise<Buffer | null> => {
       if (left === 0) return null;

@@ -12,10 +12,14 @@ describe("decoded-split cache", () => {
   const batch = path.join(tmp.dir, "data", "test_batch.bin");
   writeFile(batch, cifarRecords([3, 1, 4, 1, 5]));
   const options = (cacheDir: string, sink = logSink()) => ({
-    dataset: "cifar10" as const, dataDir: path.join(tmp.dir, "data"), split: "test",
-    cacheDir, log: sink.log,
+    dataset: "cifar10" as const,
+    dataDir: path.join(tmp.dir, "data"),
+    split: "test",
+    cacheDir,
+    log: sink.log,
   });
-  const cacheFiles = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+  const cacheFiles = (dir: string): string[] =>
+    fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 
   it("decodes once, then reads the same split from one cache file", async () => {
     const cache = path.join(tmp.dir, "cache-a");
@@ -23,7 +27,10 @@ describe("decoded-split cache", () => {
     const decoded = await loadSplit(options(cache, first));
     assert.ok(first.lines.some((l) => l.includes("decoding cifar10-binary")));
     assert.equal(cacheFiles(cache).length, 1);
-    assert.match(cacheFiles(cache)[0] as string, /^cifar10-test-32-[0-9a-f]{8}-[0-9a-f]{16}\.u8$/);
+    assert.match(
+      cacheFiles(cache)[0] as string,
+      /^cifar10-test-32-[0-9a-f]{8}-[0-9a-f]{16}\.u8$/,
+    );
 
     const second = logSink();
     const cached = await loadSplit(options(cache, second));
@@ -66,7 +73,11 @@ describe("decoded-split cache", () => {
 
     const sink = logSink();
     const again = await loadSplit(options(cache, sink));
-    assert.ok(sink.lines.some((l) => /ignoring damaged cache.*bytes, its header promises/.test(l)));
+    assert.ok(
+      sink.lines.some((l) =>
+        /ignoring damaged cache.*bytes, its header promises/.test(l),
+      ),
+    );
     assert.deepEqual(again.pixels, good.pixels);
     assert.equal(fs.statSync(file).size, wholeSize);
     const reread = logSink();
@@ -80,23 +91,27 @@ describe("decoded-split cache", () => {
     const realOpen = fs.promises.open.bind(fs.promises);
 
     // every cache file handle fails on its second write, as on a full disk
-    t.mock.method(fs.promises, "open", async (...args: Parameters<typeof fs.promises.open>) => {
-      const handle = await realOpen(...args);
-      if (!String(args[0]).startsWith(cache)) return handle;
-      let writes = 0;
-      const write = handle.write.bind(handle) as (...a: unknown[]) => Promise<unknown>;
-      Object.defineProperty(handle, "write", {
-        value: async (...a: unknown[]) => {
-          if (++writes === 2) {
-            throw Object.assign(new Error("ENOSPC: no space left on device, write"), {
-              code: "ENOSPC",
-            });
-          }
-          return write(...a);
-        },
-      });
-      return handle;
-    });
+    t.mock.method(
+      fs.promises,
+      "open",
+      async (...args: Parameters<typeof fs.promises.open>) => {
+        const handle = await realOpen(...args);
+        if (!String(args[0]).startsWith(cache)) return handle;
+        let writes = 0;
+        const write = handle.write.bind(handle) as (...a: unknown[]) => Promise<unknown>;
+        Object.defineProperty(handle, "write", {
+          value: async (...a: unknown[]) => {
+            if (++writes === 2) {
+              throw Object.assign(new Error("ENOSPC: no space left on device, write"), {
+                code: "ENOSPC",
+              });
+            }
+            return write(...a);
+          },
+        });
+        return handle;
+      },
+    );
 
     const sink = logSink();
     const split = await loadSplit(options(cache, sink));
@@ -107,7 +122,13 @@ describe("decoded-split cache", () => {
   });
 
   it("keys entries by size, split and location", () => {
-    const key = { dataset: "cifar10" as const, split: "test", size: 32, location: "/a", fingerprint: "f".repeat(64) };
+    const key = {
+      dataset: "cifar10" as const,
+      split: "test",
+      size: 32,
+      location: "/a",
+      fingerprint: "f".repeat(64),
+    };
     const names = new Set([
       cacheFileName(key),
       cacheFileName({ ...key, split: "train" }),

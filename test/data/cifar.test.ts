@@ -5,12 +5,29 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadSplit } from "../../src/data/index.js";
 import {
-  cifarRecords, cifarValue, grayJpeg, cmykJpeg, jpegComponents, logSink, solidJpeg,
-  tempDir, writeFile, writeTarGz,
+  cifarRecords,
+  cifarValue,
+  grayJpeg,
+  cmykJpeg,
+  jpegComponents,
+  logSink,
+  solidJpeg,
+  tempDir,
+  writeFile,
+  writeTarGz,
 } from "./fixtures.js";
 
 const CLASSES = [
-  "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
 ];
 
 describe("CIFAR-10 binary release", () => {
@@ -20,7 +37,13 @@ describe("CIFAR-10 binary release", () => {
 
   // five train batches of 3 records each, one test batch of 4
   const binDir = path.join(tmp.dir, "bin", "cifar-10-batches-bin");
-  const trainLabels = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1], [2, 3, 4]];
+  const trainLabels = [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 8],
+    [9, 0, 1],
+    [2, 3, 4],
+  ];
   trainLabels.forEach((labels, b) => {
     writeFile(path.join(binDir, `data_batch_${b + 1}.bin`), cifarRecords(labels, b * 3));
   });
@@ -28,7 +51,10 @@ describe("CIFAR-10 binary release", () => {
 
   it("decodes planar records into HWC pixels with their labels", async () => {
     const split = await loadSplit({
-      dataset: "cifar10", dataDir: path.join(tmp.dir, "bin"), split: "train", cacheDir: cache,
+      dataset: "cifar10",
+      dataDir: path.join(tmp.dir, "bin"),
+      split: "train",
+      cacheDir: cache,
     });
     assert.equal(split.count, 15);
     assert.equal(split.height, 32);
@@ -37,21 +63,33 @@ describe("CIFAR-10 binary release", () => {
     assert.equal(split.pixels.length, 15 * 32 * 32 * 3);
     // image 7 (batch 3, record 1), row 5, column 11, every channel
     for (let c = 0; c < 3; c++) {
-      assert.equal(split.pixels[((7 * 32 + 5) * 32 + 11) * 3 + c], cifarValue(7, c, 5, 11));
+      assert.equal(
+        split.pixels[((7 * 32 + 5) * 32 + 11) * 3 + c],
+        cifarValue(7, c, 5, 11),
+      );
     }
     assert.match(split.checksum, /^[0-9a-f]{64}$/);
   });
 
   it("reads the same split from cifar-10-binary.tar.gz with the same checksum", async () => {
-    const members = [{ name: "cifar-10-batches-bin" }, ...fs.readdirSync(binDir).map((n) => ({
-      name: `cifar-10-batches-bin/${n}`, data: fs.readFileSync(path.join(binDir, n)),
-    }))];
+    const members = [
+      { name: "cifar-10-batches-bin" },
+      ...fs.readdirSync(binDir).map((n) => ({
+        name: `cifar-10-batches-bin/${n}`,
+        data: fs.readFileSync(path.join(binDir, n)),
+      })),
+    ];
     writeTarGz(path.join(tmp.dir, "archive", "cifar-10-binary.tar.gz"), members);
     const fromDir = await loadSplit({
-      dataset: "cifar10", dataDir: path.join(tmp.dir, "bin"), split: "test", cacheDir: cache,
+      dataset: "cifar10",
+      dataDir: path.join(tmp.dir, "bin"),
+      split: "test",
+      cacheDir: cache,
     });
     const fromArchive = await loadSplit({
-      dataset: "cifar10", dataDir: path.join(tmp.dir, "archive"), split: "test",
+      dataset: "cifar10",
+      dataDir: path.join(tmp.dir, "archive"),
+      split: "test",
       cacheDir: cache,
     });
     assert.equal(fromArchive.count, 4);
@@ -89,7 +127,11 @@ describe("CIFAR-10 binary release", () => {
 
   it("says where it looked when there is no data at all", async () => {
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: path.join(tmp.dir, "nothing"), split: "test" }),
+      loadSplit({
+        dataset: "cifar10",
+        dataDir: path.join(tmp.dir, "nothing"),
+        split: "test",
+      }),
       /no cifar10 test data in .*cifar-10-binary\.tar\.gz.*make data DATASET=cifar10/,
     );
   });
@@ -97,7 +139,13 @@ describe("CIFAR-10 binary release", () => {
   it("refuses sizes other than 32 and unknown splits", async () => {
     const dataDir = path.join(tmp.dir, "bin");
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir, split: "test", size: 64, cacheDir: cache }),
+      loadSplit({
+        dataset: "cifar10",
+        dataDir,
+        split: "test",
+        size: 64,
+        cacheDir: cache,
+      }),
       /32x32; size 64/,
     );
     await assert.rejects(
@@ -113,7 +161,11 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   const cache = path.join(tmp.dir, "cache");
 
   // two images per class: colour encodes the class, file order the index
-  const colour = (c: number, i: number): [number, number, number] => [c * 25, 200 - c * 20, i * 100];
+  const colour = (c: number, i: number): [number, number, number] => [
+    c * 25,
+    200 - c * 20,
+    i * 100,
+  ];
   const tree = path.join(tmp.dir, "jpeg");
   CLASSES.forEach((name, c) => {
     for (const i of [1, 0]) {
@@ -122,9 +174,17 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   });
 
   it("decodes in sorted path order with CIFAR-10 label order", async () => {
-    const split = await loadSplit({ dataset: "cifar10", dataDir: tree, split: "test", cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "cifar10",
+      dataDir: tree,
+      split: "test",
+      cacheDir: cache,
+    });
     assert.equal(split.count, 20);
-    assert.deepEqual([...split.labels], CLASSES.flatMap((_, c) => [c, c]));
+    assert.deepEqual(
+      [...split.labels],
+      CLASSES.flatMap((_, c) => [c, c]),
+    );
     for (let n = 0; n < 20; n++) {
       const expected = colour(Math.floor(n / 2), n % 2);
       const centre = (n * 32 * 32 + 16 * 32 + 16) * 3;
@@ -136,15 +196,25 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   });
 
   it("reads <split>.tar.gz to the same pixels and checksum", async () => {
-    const members = CLASSES.flatMap((name) => [0, 1].map((i) => ({
-      name: `test/${name}/${i}.jpg`,
-      data: fs.readFileSync(path.join(tree, "test", name, `${i}.jpg`)),
-    })));
+    const members = CLASSES.flatMap((name) =>
+      [0, 1].map((i) => ({
+        name: `test/${name}/${i}.jpg`,
+        data: fs.readFileSync(path.join(tree, "test", name, `${i}.jpg`)),
+      })),
+    );
     // archive order differs from sorted order on purpose
     writeTarGz(path.join(tmp.dir, "archive", "test.tar.gz"), members.reverse());
-    const fromTree = await loadSplit({ dataset: "cifar10", dataDir: tree, split: "test", cacheDir: cache });
+    const fromTree = await loadSplit({
+      dataset: "cifar10",
+      dataDir: tree,
+      split: "test",
+      cacheDir: cache,
+    });
     const fromArchive = await loadSplit({
-      dataset: "cifar10", dataDir: path.join(tmp.dir, "archive"), split: "test", cacheDir: cache,
+      dataset: "cifar10",
+      dataDir: path.join(tmp.dir, "archive"),
+      split: "test",
+      cacheDir: cache,
     });
     assert.deepEqual(fromArchive.labels, fromTree.labels);
     assert.deepEqual(fromArchive.pixels, fromTree.pixels);
@@ -153,16 +223,24 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("turns grayscale and CMYK JPEGs into RGB", async () => {
     const dir = path.join(tmp.dir, "colour");
-    for (const name of CLASSES) writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [9, 9, 9]));
+    for (const name of CLASSES)
+      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [9, 9, 9]));
     const gray = await grayJpeg(32, 32, 77);
     const cmyk = await cmykJpeg(32, [200, 40, 40]);
     assert.equal(jpegComponents(gray), 1);
     assert.equal(jpegComponents(cmyk), 4);
     writeFile(path.join(dir, "test", "bird", "b.jpg"), gray);
     writeFile(path.join(dir, "test", "cat", "b.jpg"), cmyk);
-    const split = await loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "cifar10",
+      dataDir: dir,
+      split: "test",
+      cacheDir: cache,
+    });
     assert.equal(split.count, 12);
-    const pixel = (n: number): number[] => [...split.pixels.subarray(n * 3072, n * 3072 + 3)];
+    const pixel = (n: number): number[] => [
+      ...split.pixels.subarray(n * 3072, n * 3072 + 3),
+    ];
     // sorted order: airplane/a, automobile/a, bird/a, bird/b (gray), cat/a, cat/b (cmyk)
     for (const v of pixel(3)) assert.ok(Math.abs(v - 77) <= 2, `gray pixel ${pixel(3)}`);
     const [r, g, b] = pixel(5) as [number, number, number];
@@ -171,7 +249,8 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("names a file that is not a JPEG", async () => {
     const dir = path.join(tmp.dir, "corrupt");
-    for (const name of CLASSES) writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    for (const name of CLASSES)
+      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "frog", "b.jpg"), "<html>not an image</html>");
     await assert.rejects(
       loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
@@ -181,7 +260,8 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("names a truncated JPEG", async () => {
     const dir = path.join(tmp.dir, "cut");
-    for (const name of CLASSES) writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    for (const name of CLASSES)
+      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
     const whole = solidJpeg(32, [50, 60, 70]);
     writeFile(path.join(dir, "test", "ship", "b.jpg"), whole.subarray(0, 300));
     await assert.rejects(
@@ -192,7 +272,8 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("names an image of the wrong size", async () => {
     const dir = path.join(tmp.dir, "size");
-    for (const name of CLASSES) writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    for (const name of CLASSES)
+      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "dog", "b.jpg"), solidJpeg(24, [1, 2, 3]));
     await assert.rejects(
       loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
@@ -202,7 +283,8 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("rejects an unknown class folder and reports missing ones", async () => {
     const dir = path.join(tmp.dir, "folders");
-    for (const name of CLASSES) writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    for (const name of CLASSES)
+      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "aeroplane", "a.jpg"), solidJpeg(32, [1, 2, 3]));
     await assert.rejects(
       loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
@@ -219,31 +301,50 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   it("warns when a split is smaller than the official one", async () => {
     const sink = logSink();
     const fresh = path.join(tmp.dir, "fresh-cache");
-    await loadSplit({ dataset: "cifar10", dataDir: tree, split: "test", cacheDir: fresh, log: sink.log });
-    assert.ok(sink.lines.some((l) => /holds 20 test images, the official .* has 10000/.test(l)));
+    await loadSplit({
+      dataset: "cifar10",
+      dataDir: tree,
+      split: "test",
+      cacheDir: fresh,
+      log: sink.log,
+    });
+    assert.ok(
+      sink.lines.some((l) => /holds 20 test images, the official .* has 10000/.test(l)),
+    );
   });
 });
 
 describe("CIFAR-10 JPEG copy in ../shared (when present)", () => {
   // ../shared beside the project root
-  const shared = fileURLToPath(new URL("../../../shared/data/cifar10-jpeg", import.meta.url));
+  const shared = fileURLToPath(
+    new URL("../../../shared/data/cifar10-jpeg", import.meta.url),
+  );
   const present = fs.existsSync(path.join(shared, "test.tar.gz"));
   const tmp = tempDir();
   after(tmp.cleanup);
 
-  it("loads the real test split: 10000 images, 1000 per class", {
-    skip: present ? false : `no ${shared}/test.tar.gz here; skipping the real-data check`,
-  }, async () => {
-    const split = await loadSplit({
-      dataset: "cifar10", dataDir: shared, split: "test", cacheDir: path.join(tmp.dir, "cache"),
-    });
-    assert.equal(split.count, 10000);
-    assert.equal(split.height, 32);
-    const counts = new Array(10).fill(0);
-    for (const label of split.labels) counts[label]++;
-    assert.deepEqual(counts, new Array(10).fill(1000));
-    // not a blank decode: real photographs have varied pixels
-    const sample = new Set(split.pixels.subarray(0, 3072 * 10));
-    assert.ok(sample.size > 100);
-  });
+  it(
+    "loads the real test split: 10000 images, 1000 per class",
+    {
+      skip: present
+        ? false
+        : `no ${shared}/test.tar.gz here; skipping the real-data check`,
+    },
+    async () => {
+      const split = await loadSplit({
+        dataset: "cifar10",
+        dataDir: shared,
+        split: "test",
+        cacheDir: path.join(tmp.dir, "cache"),
+      });
+      assert.equal(split.count, 10000);
+      assert.equal(split.height, 32);
+      const counts = new Array(10).fill(0);
+      for (const label of split.labels) counts[label]++;
+      assert.deepEqual(counts, new Array(10).fill(1000));
+      // not a blank decode: real photographs have varied pixels
+      const sample = new Set(split.pixels.subarray(0, 3072 * 10));
+      assert.ok(sample.size > 100);
+    },
+  );
 });

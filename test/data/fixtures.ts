@@ -50,7 +50,12 @@ export function stlImages(count: number): Buffer {
     for (let c = 0; c < 3; c++) {
       for (let x = 0; x < side; x++) {
         for (let y = 0; y < side; y++) {
-          out[i * 3 * side * side + c * side * side + x * side + y] = stlValue(i, c, y, x);
+          out[i * 3 * side * side + c * side * side + x * side + y] = stlValue(
+            i,
+            c,
+            y,
+            x,
+          );
         }
       }
     }
@@ -79,7 +84,11 @@ export function solidJpeg(size: number, rgb: readonly [number, number, number]):
 }
 
 /** A one-component (grayscale) JPEG of one grey level. */
-export async function grayJpeg(width: number, height: number, level: number): Promise<Buffer> {
+export async function grayJpeg(
+  width: number,
+  height: number,
+  level: number,
+): Promise<Buffer> {
   const raw = Buffer.alloc(width * height, level);
   return sharp(raw, { raw: { width, height, channels: 1 } })
     .toColourspace("b-w")
@@ -88,7 +97,10 @@ export async function grayJpeg(width: number, height: number, level: number): Pr
 }
 
 /** A four-component (CMYK) JPEG of one colour given as RGB. */
-export async function cmykJpeg(size: number, rgb: readonly [number, number, number]): Promise<Buffer> {
+export async function cmykJpeg(
+  size: number,
+  rgb: readonly [number, number, number],
+): Promise<Buffer> {
   const raw = Buffer.alloc(size * size * 3);
   for (let p = 0; p < size * size; p++) raw.set(rgb, 3 * p);
   return sharp(raw, { raw: { width: size, height: size, channels: 3 } })

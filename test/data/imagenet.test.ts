@@ -43,11 +43,20 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
   it("keeps the 100 classes in sorted order and resizes with a centre crop", async () => {
     const gray = await grayJpeg(30, 20, 90);
     writeFile(path.join(root, "val", wnids[5]!, "z_gray.JPEG"), gray);
-    const png = await sharp(Buffer.alloc(8 * 8 * 3, 200), { raw: { width: 8, height: 8, channels: 3 } })
-      .png().toBuffer();
+    const png = await sharp(Buffer.alloc(8 * 8 * 3, 200), {
+      raw: { width: 8, height: 8, channels: 3 },
+    })
+      .png()
+      .toBuffer();
     writeFile(path.join(root, "val", wnids[7]!, "z_png.JPEG"), png); // PNG bytes, JPEG name
 
-    const split = await loadSplit({ dataset: "imagenet100", dataDir: root, split: "val", size: 16, cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "imagenet100",
+      dataDir: root,
+      split: "val",
+      size: 16,
+      cacheDir: cache,
+    });
     assert.equal(split.count, 102);
     assert.equal(split.height, 16);
     assert.equal(split.classes.length, 100);
@@ -56,8 +65,12 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
     assert.equal(split.labels[101], 99);
 
     // image 0: left edge red, centre green, right edge blue
-    const px = (n: number, y: number, x: number): number[] =>
-      [...split.pixels.subarray(((n * 16 + y) * 16 + x) * 3, ((n * 16 + y) * 16 + x) * 3 + 3)];
+    const px = (n: number, y: number, x: number): number[] => [
+      ...split.pixels.subarray(
+        ((n * 16 + y) * 16 + x) * 3,
+        ((n * 16 + y) * 16 + x) * 3 + 3,
+      ),
+    ];
     const [r0, g0] = px(0, 8, 0) as [number, number];
     assert.ok(r0 > 150 && g0 < 120, `left ${px(0, 8, 0)}`);
     const [, g1, b1] = px(0, 8, 8) as [number, number, number];
@@ -66,7 +79,8 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
 
     // class 5 has its stripes image then the gray one; class 7 then the PNG
     const grayIndex = 6; // five images of classes 0..4, then class 5's stripes
-    for (const v of px(grayIndex, 8, 8)) assert.ok(Math.abs(v - 90) <= 2, `gray ${px(grayIndex, 8, 8)}`);
+    for (const v of px(grayIndex, 8, 8))
+      assert.ok(Math.abs(v - 90) <= 2, `gray ${px(grayIndex, 8, 8)}`);
     assert.equal(split.labels[grayIndex], 5);
     const pngIndex = 9; // eight images of classes 0..6, then class 7's stripes
     assert.deepEqual(px(pngIndex, 3, 3), [200, 200, 200]);
@@ -74,13 +88,24 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
 
   it("lists the missing classes", async () => {
     const partial = path.join(tmp.dir, "partial");
-    for (const wnid of wnids.slice(2)) writeFile(path.join(partial, "train", wnid, "a.JPEG"), stripes);
+    for (const wnid of wnids.slice(2))
+      writeFile(path.join(partial, "train", wnid, "a.JPEG"), stripes);
     await assert.rejects(
-      loadSplit({ dataset: "imagenet100", dataDir: partial, split: "train", size: 16, cacheDir: cache }),
+      loadSplit({
+        dataset: "imagenet100",
+        dataDir: partial,
+        split: "train",
+        size: 16,
+        cacheDir: cache,
+      }),
       new RegExp(`lacks 2 ImageNet-100 class folder\\(s\\): ${wnids[0]} ${wnids[1]}`),
     );
     await assert.rejects(
-      prepareDataset({ dataset: "imagenet100", dataDir: path.join(tmp.dir, "x"), from: partial }),
+      prepareDataset({
+        dataset: "imagenet100",
+        dataDir: path.join(tmp.dir, "x"),
+        from: partial,
+      }),
       /train lacks 2 of the ImageNet-100 classes/,
     );
   });
@@ -91,9 +116,18 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
     await prepareDataset({ dataset: "imagenet100", dataDir, from: root, log: sink.log });
     assert.equal(fs.readdirSync(path.join(dataDir, "train")).length, 100);
     assert.ok(fs.lstatSync(path.join(dataDir, "train", wnids[0]!)).isSymbolicLink());
-    const split = await loadSplit({ dataset: "imagenet100", dataDir, split: "train", size: 8, cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "imagenet100",
+      dataDir,
+      split: "train",
+      size: 8,
+      cacheDir: cache,
+    });
     assert.equal(split.count, 100);
-    assert.deepEqual([...split.labels], Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...split.labels],
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   });
 
   it("explains how to get ImageNet when nothing is there", async () => {
@@ -104,14 +138,22 @@ describe("ImageNet-100 from an ImageNet-1k tree", () => {
   });
 
   it("refuses a split that cannot fit in one array", () => {
-    assert.throws(() => checkSplitBytes(126_689, 224, "imagenet100/train"), /choose a smaller image size/);
+    assert.throws(
+      () => checkSplitBytes(126_689, 224, "imagenet100/train"),
+      /choose a smaller image size/,
+    );
     assert.equal(checkSplitBytes(10, 32, "x"), 10 * 32 * 32 * 3);
   });
 
   it("decodes the paper size by default", async () => {
     const dir = path.join(tmp.dir, "one");
     for (const wnid of wnids) writeFile(path.join(dir, "val", wnid, "a.JPEG"), stripes);
-    const split = await loadSplit({ dataset: "imagenet100", dataDir: dir, split: "val", cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "imagenet100",
+      dataDir: dir,
+      split: "val",
+      cacheDir: cache,
+    });
     assert.equal(split.height, 224);
     assert.equal(split.width, 224);
   });

@@ -8,7 +8,16 @@ describe("datasetInfo", () => {
   it("holds the CIFAR-10 facts of the official setup", () => {
     const info = datasetInfo("cifar10");
     assert.deepEqual(info.classes, [
-      "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+      "airplane",
+      "automobile",
+      "bird",
+      "cat",
+      "deer",
+      "dog",
+      "frog",
+      "horse",
+      "ship",
+      "truck",
     ]);
     assert.equal(info.classPrior, 0.1);
     assert.deepEqual(info.pretrainSplits, ["train"]);
@@ -39,7 +48,10 @@ describe("datasetInfo", () => {
     assert.equal(info.evalTestSplit, "val");
     assert.deepEqual(info.mean, [0.485, 0.456, 0.406]);
     assert.equal(datasetInfo("imagenet100", { imagenetSize: 64 }).evalSize, 64);
-    assert.throws(() => datasetInfo("imagenet100", { imagenetSize: 2.5 }), /size 2.5 is invalid/);
+    assert.throws(
+      () => datasetInfo("imagenet100", { imagenetSize: 2.5 }),
+      /size 2.5 is invalid/,
+    );
   });
 
   it("reads the same class list as the shared fact list (when present)", (t) => {

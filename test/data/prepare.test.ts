@@ -49,7 +49,8 @@ class FixtureServer {
       return;
     }
     const headers: http.OutgoingHttpHeaders = { "content-length": body.length - start };
-    if (range) headers["content-range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    if (range)
+      headers["content-range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
     res.writeHead(range ? 206 : 200, headers);
     const drop = this.dropAfter;
     this.dropAfter = undefined;
@@ -62,20 +63,27 @@ class FixtureServer {
   }
 }
 
-const md5 = (bytes: Buffer): string => crypto.createHash("md5").update(bytes).digest("hex");
+const md5 = (bytes: Buffer): string =>
+  crypto.createHash("md5").update(bytes).digest("hex");
 
 describe("downloads and make data", () => {
   const tmp = tempDir();
   // a small archive in the layout of cifar-10-binary.tar.gz
-  const archive = zlib.gzipSync(tarBytes([
-    { name: "cifar-10-batches-bin" },
-    ...[1, 2, 3, 4, 5].map((b) => ({
-      name: `cifar-10-batches-bin/data_batch_${b}.bin`, data: cifarRecords([b, b + 1]),
-    })),
-    { name: "cifar-10-batches-bin/test_batch.bin", data: cifarRecords([0, 9, 5]) },
-  ]));
+  const archive = zlib.gzipSync(
+    tarBytes([
+      { name: "cifar-10-batches-bin" },
+      ...[1, 2, 3, 4, 5].map((b) => ({
+        name: `cifar-10-batches-bin/data_batch_${b}.bin`,
+        data: cifarRecords([b, b + 1]),
+      })),
+      { name: "cifar-10-batches-bin/test_batch.bin", data: cifarRecords([0, 9, 5]) },
+    ]),
+  );
   const payload = crypto.randomBytes(300_000);
-  const server = new FixtureServer({ "/cifar-10-binary.tar.gz": archive, "/payload": payload });
+  const server = new FixtureServer({
+    "/cifar-10-binary.tar.gz": archive,
+    "/payload": payload,
+  });
   let base = "";
   before(async () => {
     base = await server.start();
@@ -91,7 +99,13 @@ describe("downloads and make data", () => {
     server.requests.length = 0;
     server.dropAfter = 100_000;
     const sink = logSink();
-    await downloadFile({ url: `${base}/payload`, dest, md5: md5(payload), log: sink.log, progress: false });
+    await downloadFile({
+      url: `${base}/payload`,
+      dest,
+      md5: md5(payload),
+      log: sink.log,
+      progress: false,
+    });
     assert.deepEqual(fs.readFileSync(dest), payload);
     assert.equal(fs.existsSync(`${dest}.part`), false);
     assert.equal(server.requests.length, 2);
@@ -106,15 +120,28 @@ describe("downloads and make data", () => {
     const dest = path.join(tmp.dir, "dl", "again.bin");
     fs.writeFileSync(`${dest}.part`, payload.subarray(0, 123_456));
     server.requests.length = 0;
-    await downloadFile({ url: `${base}/payload`, dest, md5: md5(payload), progress: false });
+    await downloadFile({
+      url: `${base}/payload`,
+      dest,
+      md5: md5(payload),
+      progress: false,
+    });
     assert.deepEqual(fs.readFileSync(dest), payload);
-    assert.deepEqual(server.requests.map((r) => r.range), ["bytes=123456-"]);
+    assert.deepEqual(
+      server.requests.map((r) => r.range),
+      ["bytes=123456-"],
+    );
   });
 
   it("deletes a download whose md5 does not match", async () => {
     const dest = path.join(tmp.dir, "dl", "wrong.bin");
     await assert.rejects(
-      downloadFile({ url: `${base}/payload`, dest, md5: "0".repeat(32), progress: false }),
+      downloadFile({
+        url: `${base}/payload`,
+        dest,
+        md5: "0".repeat(32),
+        progress: false,
+      }),
       /arrived with md5 [0-9a-f]{32}, expected 0{32}/,
     );
     assert.equal(fs.existsSync(dest), false);
@@ -125,15 +152,22 @@ describe("downloads and make data", () => {
     const dataDir = path.join(tmp.dir, "cifar");
     const sink = logSink();
     await prepareDataset({
-      dataset: "cifar10", dataDir, log: sink.log,
+      dataset: "cifar10",
+      dataDir,
+      log: sink.log,
       download: { url: `${base}/moved`, md5: md5(archive) },
     });
-    assert.ok(fs.existsSync(path.join(dataDir, "cifar-10-batches-bin", "test_batch.bin")));
+    assert.ok(
+      fs.existsSync(path.join(dataDir, "cifar-10-batches-bin", "test_batch.bin")),
+    );
     // the fixture has 2 records per file, so it is reported as incomplete and kept
     assert.ok(sink.lines.some((l) => /not the complete release/.test(l)));
     assert.ok(fs.existsSync(path.join(dataDir, "cifar-10-binary.tar.gz")));
     const split = await loadSplit({
-      dataset: "cifar10", dataDir, split: "test", cacheDir: path.join(tmp.dir, "cache"),
+      dataset: "cifar10",
+      dataDir,
+      split: "test",
+      cacheDir: path.join(tmp.dir, "cache"),
     });
     assert.deepEqual([...split.labels], [0, 9, 5]);
   });
@@ -143,7 +177,9 @@ describe("downloads and make data", () => {
     const release = RELEASES.stl10!;
     await assert.rejects(
       prepareDataset({
-        dataset: "stl10", dataDir, download: { url: `${base}/missing`, md5: release.md5 },
+        dataset: "stl10",
+        dataDir,
+        download: { url: `${base}/missing`, md5: release.md5 },
       }),
       (err: Error) => {
         assert.match(err.message, /HTTP 404/);
@@ -160,7 +196,11 @@ describe("downloads and make data", () => {
     const local = path.join(tmp.dir, "local", "cifar-10-binary.tar.gz");
     writeFile(local, archive);
     await assert.rejects(
-      prepareDataset({ dataset: "cifar10", dataDir: path.join(tmp.dir, "from"), from: local }),
+      prepareDataset({
+        dataset: "cifar10",
+        dataDir: path.join(tmp.dir, "from"),
+        from: local,
+      }),
       /has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530/,
     );
   });
@@ -171,21 +211,38 @@ describe("downloads and make data", () => {
     writeFile(path.join(folder, "train.tar.gz"), zlib.gzipSync(tarBytes([])));
     const dataDir = path.join(tmp.dir, "linked");
     await prepareDataset({ dataset: "cifar10", dataDir, from: folder });
-    assert.equal(fs.readlinkSync(path.join(dataDir, "test.tar.gz")), path.join(folder, "test.tar.gz"));
+    assert.equal(
+      fs.readlinkSync(path.join(dataDir, "test.tar.gz")),
+      path.join(folder, "test.tar.gz"),
+    );
   });
 });
 
 describe("prepare-main flags", () => {
   it("accepts the three flags in both spellings", () => {
-    assert.deepEqual(parsePrepareArgs(["--dataset", "stl10", "--data-dir=/d", "--from", "/f"]), {
-      dataset: "stl10", dataDir: "/d", from: "/f",
-    });
+    assert.deepEqual(
+      parsePrepareArgs(["--dataset", "stl10", "--data-dir=/d", "--from", "/f"]),
+      {
+        dataset: "stl10",
+        dataDir: "/d",
+        from: "/f",
+      },
+    );
   });
 
   it("rejects unknown, repeated, empty and missing flags", () => {
-    assert.throws(() => parsePrepareArgs(["--dataset", "cifar10", "--force"]), /unknown argument "--force"/);
-    assert.throws(() => parsePrepareArgs(["--dataset", "cifar10", "--dataset", "stl10"]), /given twice/);
-    assert.throws(() => parsePrepareArgs(["--dataset", "--from", "x"]), /--dataset needs a value/);
+    assert.throws(
+      () => parsePrepareArgs(["--dataset", "cifar10", "--force"]),
+      /unknown argument "--force"/,
+    );
+    assert.throws(
+      () => parsePrepareArgs(["--dataset", "cifar10", "--dataset", "stl10"]),
+      /given twice/,
+    );
+    assert.throws(
+      () => parsePrepareArgs(["--dataset", "--from", "x"]),
+      /--dataset needs a value/,
+    );
     assert.throws(() => parsePrepareArgs(["--from", "x"]), /--dataset is required/);
     assert.throws(() => parsePrepareArgs(["--dataset", "mnist"]), /mnist is unknown/);
     assert.throws(() => parsePrepareArgs(["cifar10"]), /unknown argument/);

@@ -16,10 +16,16 @@ describe("STL-10 binary release", () => {
   writeFile(path.join(binDir, "train_X.bin"), stlImages(3));
   writeFile(path.join(binDir, "train_y.bin"), Buffer.from([1, 10, 4]));
   writeFile(path.join(binDir, "unlabeled_X.bin"), stlImages(2));
-  const at = (n: number, y: number, x: number, c: number): number => ((n * SIDE + y) * SIDE + x) * 3 + c;
+  const at = (n: number, y: number, x: number, c: number): number =>
+    ((n * SIDE + y) * SIDE + x) * 3 + c;
 
   it("turns column-major planes into row-major HWC pixels", async () => {
-    const split = await loadSplit({ dataset: "stl10", dataDir, split: "train", cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "stl10",
+      dataDir,
+      split: "train",
+      cacheDir: cache,
+    });
     assert.equal(split.count, 3);
     assert.equal(split.height, 96);
     assert.equal(split.width, 96);
@@ -38,7 +44,12 @@ describe("STL-10 binary release", () => {
   });
 
   it("gives unlabeled images the label -1", async () => {
-    const split = await loadSplit({ dataset: "stl10", dataDir, split: "unlabeled", cacheDir: cache });
+    const split = await loadSplit({
+      dataset: "stl10",
+      dataDir,
+      split: "unlabeled",
+      cacheDir: cache,
+    });
     assert.equal(split.count, 2);
     assert.deepEqual([...split.labels], [-1, -1]);
     assert.equal(split.pixels[at(1, 3, 4, 0)], stlValue(1, 0, 3, 4));
@@ -50,12 +61,21 @@ describe("STL-10 binary release", () => {
       { name: "stl10_binary" },
       // labels before images: the reader must not depend on member order
       ...names.reverse().map((n) => ({
-        name: `stl10_binary/${n}`, data: fs.readFileSync(path.join(binDir, n)),
+        name: `stl10_binary/${n}`,
+        data: fs.readFileSync(path.join(binDir, n)),
       })),
     ]);
-    const fromDir = await loadSplit({ dataset: "stl10", dataDir, split: "train", cacheDir: cache });
+    const fromDir = await loadSplit({
+      dataset: "stl10",
+      dataDir,
+      split: "train",
+      cacheDir: cache,
+    });
     const fromArchive = await loadSplit({
-      dataset: "stl10", dataDir: path.join(tmp.dir, "archive"), split: "train", cacheDir: cache,
+      dataset: "stl10",
+      dataDir: path.join(tmp.dir, "archive"),
+      split: "train",
+      cacheDir: cache,
     });
     assert.deepEqual(fromArchive.labels, fromDir.labels);
     assert.deepEqual(fromArchive.pixels, fromDir.pixels);

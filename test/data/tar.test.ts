@@ -25,9 +25,15 @@ describe("tar reader", () => {
 
   it("lists files with sizes and long names, skipping folders", async () => {
     const entries = await listTar(archive);
-    assert.deepEqual(entries.map((e) => [e.path, e.size]), [
-      ["top/a.txt", 5], ["top/empty.bin", 0], [longName, 4], ["top/big.bin", big.length],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.path, e.size]),
+      [
+        ["top/a.txt", 5],
+        ["top/empty.bin", 0],
+        [longName, 4],
+        ["top/big.bin", big.length],
+      ],
+    );
   });
 
   it("streams bodies exactly, and skips bodies left unread", async () => {
@@ -45,7 +51,10 @@ describe("tar reader", () => {
   it("reads an uncompressed .tar as well", async () => {
     const plain = path.join(tmp.dir, "plain.tar");
     fs.writeFileSync(plain, tarBytes(members.slice(0, 2)));
-    assert.deepEqual((await listTar(plain)).map((e) => e.path), ["top/a.txt"]);
+    assert.deepEqual(
+      (await listTar(plain)).map((e) => e.path),
+      ["top/a.txt"],
+    );
   });
 
   it("reads archives written by the system tar (pax and GNU headers)", async (t) => {
@@ -59,7 +68,14 @@ describe("tar reader", () => {
     writeFile(path.join(src, "small.txt"), "s");
     for (const format of ["gnu", "pax", "ustar"]) {
       const out = path.join(tmp.dir, `sys-${format}.tar.gz`);
-      const result = spawnSync("tar", ["-czf", out, `--format=${format}`, "-C", src, "."]);
+      const result = spawnSync("tar", [
+        "-czf",
+        out,
+        `--format=${format}`,
+        "-C",
+        src,
+        ".",
+      ]);
       assert.equal(result.status, 0, String(result.stderr));
       const names = (await listTar(out)).map((e) => e.path).sort();
       assert.deepEqual(names, [deepName, "small.txt"], format);
