@@ -216,6 +216,9 @@ function scan(
     const eq = token.indexOf("=");
     const name = eq < 0 ? token.slice(2) : token.slice(2, eq);
     const inline = eq < 0 ? undefined : token.slice(eq + 1);
+    if (name === "help") {
+      throw new FlagError(`--help takes no value, got "${token}"; write --help`, "--help");
+    }
     const negated = name.startsWith("no-") && !byName.has(name) ? name.slice(3) : undefined;
     const key = byName.get(negated ?? name);
     const spec = key === undefined ? undefined : schema[key];
@@ -264,8 +267,13 @@ function scan(
 }
 
 /** Stray words: a value after a boolean flag, or positionals a command takes none of. */
-function rejectLoose(token: string, previousBool: string | undefined, info: CommandInfo): void {
-  if (previousBool !== undefined && (!info.positionals || BOOL_WORDS.has(token.toLowerCase()))) {
+function rejectLoose(
+  token: string,
+  previousBool: string | undefined,
+  info: CommandInfo,
+): void {
+  const looksLikeValue = !info.positionals || BOOL_WORDS.has(token.toLowerCase());
+  if (previousBool !== undefined && looksLikeValue) {
     throw new FlagError(
       `${previousBool} is a switch and takes no separate value, got "${token}" after it; ` +
         `write ${previousBool} or --no-${previousBool.slice(2)} ` +
@@ -287,7 +295,7 @@ function rejectLoose(token: string, previousBool: string | undefined, info: Comm
   }
 }
 
-/** Words that read as a boolean value, rejected after a switch even where positionals are allowed. */
+/** Words read as booleans: rejected after a switch even where positionals are allowed. */
 const BOOL_WORDS = new Set(["true", "false", "yes", "no", "on", "off", "1", "0"]);
 
 /** The value of one flag: command line, then environment, then default. */
@@ -310,7 +318,8 @@ function resolve(
   if (spec.required) {
     const envHint = spec.env === undefined ? "" : ` or set ${spec.env}`;
     throw new FlagError(
-      `missing required flag ${flag} (${spec.help}); pass ${flag} ${valueHint(spec)}${envHint}`,
+      `missing required flag ${flag} (${spec.help}); ` +
+        `pass ${flag} ${valueHint(spec)}${envHint}`,
       flag,
     );
   }
@@ -337,7 +346,9 @@ function convert(spec: FlagSpec, raw: string, where: string): unknown {
     case "bool":
       if (raw === "true") return true;
       if (raw === "false") return false;
-      return fail(`expected true or false, got "${raw}"; or write ${flag} / --no-${flag.slice(2)}`);
+      return fail(
+        `expected true or false, got "${raw}"; or write ${flag} / --no-${flag.slice(2)}`,
+      );
     case "int":
       return inRange(parseInt10(raw, fail), spec, fail);
     case "float":
@@ -383,8 +394,12 @@ function inRange(
   spec: { min?: number; max?: number },
   fail: (what: string) => never,
 ): number {
-  if (spec.min !== undefined && value < spec.min) fail(`${value} is below the minimum ${spec.min}`);
-  if (spec.max !== undefined && value > spec.max) fail(`${value} is above the maximum ${spec.max}`);
+  if (spec.min !== undefined && value < spec.min) {
+    fail(`${value} is below the minimum ${spec.min}`);
+  }
+  if (spec.max !== undefined && value > spec.max) {
+    fail(`${value} is above the maximum ${spec.max}`);
+  }
   return value;
 }
 
@@ -401,7 +416,11 @@ function unknownFlag(written: string, schema: FlagSchema): FlagError {
 }
 
 /** "; did you mean X?" for the closest candidate within a few edits, else `fallback`. */
-function suggestion(written: string, candidates: readonly string[], fallback: string): string {
+function suggestion(
+  written: string,
+  candidates: readonly string[],
+  fallback: string,
+): string {
   let best: string | undefined;
   let bestDistance = Infinity;
   const normalised = written.toLowerCase().replace(/_/g, "-");
@@ -473,13 +492,18 @@ function describe(spec: FlagSpec): string {
 function checkSchema(schema: FlagSchema): void {
   for (const [key, spec] of Object.entries(schema)) {
     if (!/^[a-z][a-zA-Z0-9]*$/.test(key) || key === "help" || /^no[A-Z]/.test(key)) {
-      throw new Error(`flag schema: "${key}" must be camelCase, not "help", not start with "no"`);
+      throw new Error(
+        `flag schema: "${key}" must be camelCase, not "help", not start with "no"`,
+      );
     }
     if (spec.type === "enum") {
-      if (spec.values.length === 0) throw new Error(`flag schema: --${flagName(key)} lists no values`);
+      if (spec.values.length === 0) {
+        throw new Error(`flag schema: --${flagName(key)} lists no values`);
+      }
       if (spec.default !== undefined && !spec.values.includes(spec.default)) {
         throw new Error(
-          `flag schema: default "${spec.default}" of --${flagName(key)} is not among its values`,
+          `flag schema: default "${spec.default}" of --${flagName(key)} ` +
+            "is not among its values",
         );
       }
     }

@@ -288,7 +288,12 @@ function selectTopK(
   }
 }
 
-function siftDown(values: Float32Array, indices: Int32Array, start: number, size: number): void {
+function siftDown(
+  values: Float32Array,
+  indices: Int32Array,
+  start: number,
+  size: number,
+): void {
   let i = start;
   for (;;) {
     const left = 2 * i + 1;
@@ -318,10 +323,15 @@ function checkInputs(
     throw new Error(`knnAccuracy: ${what}`);
   };
   if (!Number.isInteger(dim) || dim < 1) fail(`dim must be a positive integer, got ${dim}`);
-  if (bankLabels.length === 0) fail("the memory bank is empty; pass at least one train feature");
+  if (bankLabels.length === 0) {
+    fail("the memory bank is empty; pass at least one train feature");
+  }
   if (queryLabels.length === 0) fail("no queries; pass at least one test feature");
   if (bank.length !== bankLabels.length * dim) {
-    fail(`bank holds ${bank.length} values, expected ${bankLabels.length} labels x ${dim} dims`);
+    fail(
+      `bank holds ${bank.length} values, ` +
+        `expected ${bankLabels.length} labels x ${dim} dims`,
+    );
   }
   if (queries.length !== queryLabels.length * dim) {
     fail(
@@ -336,7 +346,8 @@ function checkInputs(
   if (!Number.isInteger(options.classes) || options.classes < 1) {
     fail(`classes must be a positive integer, got ${options.classes}`);
   }
-  if (options.chunkSize !== undefined && !(Number.isInteger(options.chunkSize) && options.chunkSize > 0)) {
+  const chunk = options.chunkSize;
+  if (chunk !== undefined && !(Number.isInteger(chunk) && chunk > 0)) {
     fail(`chunkSize must be a positive integer, got ${options.chunkSize}`);
   }
   checkLabels(bankLabels, options.classes, "bank", fail);

@@ -60,7 +60,9 @@ export async function linearProbe(
     const trainLoss: number[] = [];
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const start = performance.now();
-      const loss = await trainEpoch(layer, optimizer, trainFeats, trainLabels, dim, options, shuffleRng);
+      const loss = await trainEpoch(
+        layer, optimizer, trainFeats, trainLabels, dim, options, shuffleRng,
+      );
       trainLoss.push(loss);
       const seconds = (performance.now() - start) / 1000;
       options.log?.(
@@ -224,14 +226,22 @@ function checkInputs(
     fail(`epochs must be a non-negative integer, got ${options.epochs}`);
   }
   if (!(options.lr > 0)) fail(`lr must be > 0, got ${options.lr}`);
-  if (!(options.weightDecay >= 0)) fail(`weightDecay must be >= 0, got ${options.weightDecay}`);
+  if (!(options.weightDecay >= 0)) {
+    fail(`weightDecay must be >= 0, got ${options.weightDecay}`);
+  }
   if (trainLabels.length === 0) fail("no training features; pass at least one row");
   if (testLabels.length === 0) fail("no test features; pass at least one row");
   if (trainFeats.length !== trainLabels.length * dim) {
-    fail(`train features hold ${trainFeats.length} values, expected ${trainLabels.length} x ${dim}`);
+    fail(
+      `train features hold ${trainFeats.length} values, ` +
+        `expected ${trainLabels.length} x ${dim}`,
+    );
   }
   if (testFeats.length !== testLabels.length * dim) {
-    fail(`test features hold ${testFeats.length} values, expected ${testLabels.length} x ${dim}`);
+    fail(
+      `test features hold ${testFeats.length} values, ` +
+        `expected ${testLabels.length} x ${dim}`,
+    );
   }
   for (const [which, labels] of [["train", trainLabels], ["test", testLabels]] as const) {
     for (let i = 0; i < labels.length; i++) {

@@ -203,6 +203,7 @@ test("--help and -h return the formatted help from the schema", () => {
   ].join("\n");
   assert.equal(text, expected);
   assert.equal(parseFlags(schema, ["-h"], info).kind, "help");
+  rejects(["--help=yes"], /--help takes no value, got "--help=yes"; write --help/);
 });
 
 test("schema mistakes fail loudly", () => {
