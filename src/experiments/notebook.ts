@@ -183,6 +183,26 @@ export class Report {
       `<th>runs cached / cells in grid</th><th></th></tr>${rows.join("")}</table>`;
   }
 
+  /** The profiles, what each is for and what it costs. */
+  profilesTable(): string {
+    const rows = Object.values(profiles).map((p) => {
+      const enc = p.encoder.arch === "small"
+        ? `small ResNet [${p.encoder.widths.join(", ")}]` : p.encoder.arch;
+      const mark = p.name === this.profile ? " (this report)" : "";
+      return `<tr><td><b>${p.name}</b>${mark}</td><td>${escapeHtml(p.summary)}</td>` +
+        `<td>${enc}, ${p.pretrainSubset ?? "all"} images, ${p.epochs} epoch(s), ` +
+        `${p.seeds.length} seeds</td><td>${escapeHtml(p.costNote)}</td></tr>`;
+    });
+    return `<table class="results"><tr><th>profile</th><th>purpose</th><th>scale</th>` +
+      `<th>cost</th></tr>${rows.join("")}</table>`;
+  }
+
+  /** Links to the other reports of the same folder. */
+  reportLinks(pages: readonly [string, string][]): string {
+    return `<ul>${pages.map(([file, title]) =>
+      `<li><a href="${escapeHtml(file)}.html">${escapeHtml(title)}</a></li>`).join("")}</ul>`;
+  }
+
   /** Every reference value the reports use, with source and verification status. */
   paperTable(): string {
     const rows = paperValues.map((v) => `<tr><td>${datasetTitles[v.dataset]}</td>` +
