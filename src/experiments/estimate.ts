@@ -29,11 +29,10 @@ export function estimateSeconds(config: RunConfig, rate: number): number {
   const views = images * pretrain.epochs * (pretrain.loss.positives + 1);
 
   // evaluation: bank + test embedded before and after training; the linear
-  // probe is assumed to embed its training split once per epoch
+  // probe trains on those stored features, so its epochs cost next to nothing
   const bank = Math.min(evaluation.trainSubset ?? bankSize, bankSize);
   const test = Math.min(evaluation.testSubset ?? testSize, testSize);
-  const forwards = (2 * (bank + test) + evaluation.linearEpochs * bank) *
-    EVAL_PIXEL_FACTOR[pretrain.dataset];
+  const forwards = 2 * (bank + test) * EVAL_PIXEL_FACTOR[pretrain.dataset];
   return views / rate + forwards / (3 * rate);
 }
 

@@ -14,7 +14,7 @@ import { flagHelp, parseFlags, positiveNumber, type FlagSpec, type ParsedFlags }
 import { defaultProfile, getProfile, profiles } from "./profiles.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
-import { planCells, runCells, type Trainer, type TrainOutput } from "./runner.js";
+import { planCells, runCells, type Trainer } from "./runner.js";
 
 const FLAGS: Record<string, FlagSpec> = {
   profile: { type: "string", help: `smoke | quick | paper (default ${defaultProfile})` },
@@ -148,14 +148,7 @@ function stringFlag(flags: ParsedFlags, name: string): string | undefined {
 
 /** The production trainer, loaded only by "run" so that plan and check stay light. */
 async function loadTrainer(): Promise<Trainer> {
-  const specifier = "../train/run.js";
-  const module = (await import(specifier)) as {
-    runExperiment: (config: RunConfig, options?: { log?: (line: string) => void;
-      checkpointDir?: string }) => Promise<TrainOutput>;
-  };
-  return (config, options) => module.runExperiment(config, {
-    log: options.log, checkpointDir: options.checkpointDir,
-  });
+  return (await import("./trainer.js")).trainWithEmbeddings;
 }
 
 main(process.argv.slice(2)).then(

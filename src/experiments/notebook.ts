@@ -145,8 +145,10 @@ export class Report {
     runs.forEach(({ point, run }, panel) => {
       const e = run.embeddings!;
       const count = e.labels.length;
-      const xy = method === "pca" ? pca2(e.values, count, e.dim)
-        : tsne2(e.values, count, e.dim, { seed: 0 });
+      // unit-length rows: the geometry the kNN monitor and the loss see
+      const unit = normaliseRows(e.values, count, e.dim);
+      const xy = method === "pca" ? pca2(unit, count, e.dim)
+        : tsne2(unit, count, e.dim, { seed: 0 });
       const classes = [...new Set(e.labels)].sort((a, b) => a - b);
       for (const c of classes) {
         const rows = [...e.labels.keys()].filter((i) => e.labels[i] === c);
@@ -218,6 +220,17 @@ export class Report {
     return missingHtml(`${artefacts[artefact].title}, ${datasetTitles[dataset]}`,
       this.profile, artefact);
   }
+}
+
+function normaliseRows(values: Float32Array, count: number, dim: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < count; i++) {
+    let norm = 0;
+    for (let k = 0; k < dim; k++) norm += values[i * dim + k] ** 2;
+    const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    for (let k = 0; k < dim; k++) out[i * dim + k] = values[i * dim + k] * scale;
+  }
+  return out;
 }
 
 function metricName(points: readonly GridPoint[]): string {

@@ -61,14 +61,14 @@ export function describeDatasetCopy(dataset: DatasetName, dir: string): string {
   const names = listNames(dir, 2);
   const has = (pattern: RegExp) => names.some((n) => pattern.test(n));
 
-  if (dataset === "cifar10" && has(/(^|\/)data_batch_1\.bin$/)) {
+  if (dataset === "cifar10" && has(/(^|\/)(data_batch_1\.bin|cifar-10-binary\.tar\.gz)$/)) {
     return `${title}, official binary release`;
   }
   if (dataset === "cifar10" && (has(/\.jpe?g$/i) || has(/(^|\/)(train|test)\.tar(\.gz)?$/))) {
     // the only JPEG copy known to the project is re-encoded at about quality 75
     return `${title}, JPEG copy (lossy re-encoding, about q75)`;
   }
-  if (dataset === "stl10" && has(/(^|\/)train_X\.bin$/)) {
+  if (dataset === "stl10" && has(/(^|\/)(train_X\.bin|stl10_binary\.tar\.gz)$/)) {
     return `${title}, official binary release`;
   }
   if (dataset === "imagenet100") return `${title}, ImageFolder tree`;
@@ -97,11 +97,22 @@ function listNames(dir: string, depth: number): string[] {
     for (const entry of entries.slice(0, 50)) {
       const name = sub === "" ? entry.name : `${sub}/${entry.name}`;
       names.push(name);
-      if (entry.isDirectory() && level < depth) walk(name, level + 1);
+      // data folders are often links to a copy elsewhere: follow them
+      const isDir = entry.isDirectory() ||
+        (entry.isSymbolicLink() && isDirectory(path.join(dir, name)));
+      if (isDir && level < depth) walk(name, level + 1);
     }
   };
   walk("", 0);
   return names;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function git(root: string, args: string[]): string | null {

@@ -172,9 +172,12 @@ export const allArtefacts: readonly ArtefactName[] = artefactNames;
 
 async function trainCell(entry: PlannedCell, options: RunnerOptions): Promise<CachedRun> {
   const { config } = entry.cell;
+  const checkpointDir = path.join(options.checkpointRoot, options.profile.name, entry.key);
+  // a forced cell starts afresh; otherwise an interrupted run resumes from its checkpoint
+  if (entry.status === "forced") fs.rmSync(checkpointDir, { recursive: true, force: true });
   const output = await options.train(config, {
     log: (line) => options.log(`    ${line}`),
-    checkpointDir: path.join(options.checkpointRoot, options.profile.name, entry.key),
+    checkpointDir,
     embeddingSamples: entry.keepEmbeddings,
   });
   const { embeddings, ...result } = output;
