@@ -23,7 +23,9 @@ export interface KnnOptions {
   /**
    * "tfjs": matMul + topk on the active tfjs backend; "js": a plain loop.
    * "auto" (default) uses tfjs on every backend except the pure-JS "cpu" one,
-   * where the plain loop measured faster.
+   * where the plain loop measured faster. CPU seconds measured for 10k queries
+   * x 50k bank x 512-d, k 200, one core: wasm tfjs 48, plain loop 363, cpu tfjs
+   * about 930 (scaled from 200 queries).
    */
   engine?: KnnEngine;
 }
