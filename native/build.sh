@@ -33,7 +33,7 @@ die() { printf 'native: error: %s\n' "$*" >&2; exit 1; }
 wheel="$(ls "$cache"/tensorflow-"$TF_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
 if [[ -z "$wheel" ]]; then
   say "downloading tensorflow==$TF_VERSION from PyPI (about 620 MB)"
-  python3 -m pip download --quiet --no-deps --only-binary=:all: \
+  python3 -m pip download --quiet --no-cache-dir --no-deps --only-binary=:all: \
     -d "$cache" "tensorflow==$TF_VERSION" ||
     die "pip could not download tensorflow==$TF_VERSION (is PyPI reachable?)"
   wheel="$(ls "$cache"/tensorflow-"$TF_VERSION"-*.whl | head -n 1)"
