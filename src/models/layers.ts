@@ -24,14 +24,15 @@ export class ParameterStore {
 
   /** A trainable variable initialised from the given values. */
   param(name: string, values: Float32Array, shape: number[]): tf.Variable {
-    const v = tf.variable(tf.tensor(values, shape), true, this.prefix + name);
+    // variables outlive tidy; the temporary tensor they copy does not
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape), true, this.prefix + name));
     this.trainable.push(v);
     return v;
   }
 
   /** A non-trainable variable (running statistics). */
   buffer(name: string, values: Float32Array, shape: number[]): tf.Variable {
-    const v = tf.variable(tf.tensor(values, shape), false, this.prefix + name);
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape), false, this.prefix + name));
     this.buffers.push(v);
     return v;
   }

@@ -85,8 +85,9 @@ export class Adam {
     for (const [name, { m, v }] of state.moments) {
       const shape = shapes.get(name);
       if (shape === undefined) throw new Error(`optimiser state names unknown parameter "${name}"`);
-      this.m.set(name, tf.variable(tf.tensor(m, shape), false));
-      this.v.set(name, tf.variable(tf.tensor(v, shape), false));
+      // variables outlive tidy; the temporary tensors they copy do not
+      this.m.set(name, tf.tidy(() => tf.variable(tf.tensor(m, shape), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.tensor(v, shape), false)));
     }
   }
 
@@ -99,7 +100,7 @@ export class Adam {
   private moment(store: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
     let t = store.get(name);
     if (t === undefined) {
-      t = tf.variable(tf.zerosLike(like), false);
+      t = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
       store.set(name, t);
     }
     return t;

@@ -145,7 +145,7 @@ export function loadCheckpoint(
     if (entry === undefined || entry.length !== v.size) {
       throw new Error(`checkpoint ${file} does not match the encoder (${encoder.nameOf(v)})`);
     }
-    v.assign(tf.tensor(floats(entry), v.shape));
+    tf.tidy(() => v.assign(tf.tensor(floats(entry), v.shape)));
   }
 
   if (optimizer === null) return header.records;

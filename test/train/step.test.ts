@@ -133,3 +133,19 @@ describe("checkpoints", () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe("memory", () => {
+  test("creating, training and disposing an encoder leaves no tensor behind", async () => {
+    const before = tf.memory().numTensors;
+    const encoder = createEncoder(tiny, 12);
+    const trainer = createTrainStep(encoder, loss, { lr: 1e-3, weightDecay: 1e-6, chunkSize: null });
+    const v1 = images(4, 8, 1);
+    const v2 = images(4, 8, 2);
+    await trainer.step(v1, v2);
+    trainer.optimizer.dispose();
+    encoder.dispose();
+    v1.dispose();
+    v2.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
