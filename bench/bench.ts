@@ -20,6 +20,9 @@ import type {
 } from "./protocol.js";
 import { renderReport, type BenchReport, type BenchRow } from "./report.js";
 
+/** Our step may take this many reference steps before it counts as hung. */
+const STALL_FACTOR = 40;
+
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 /** Children run from the project root, where `--import tsx` resolves. */
 const projectDir = path.dirname(benchDir);
@@ -40,26 +43,34 @@ async function main(): Promise<void> {
     backendMatmul[backend] = await runOurs<MatmulResult>(options, job, `matmul ${backend}`);
   }
 
-  // every model and step size: each of our backends, then the reference
+  // every model and step size: the reference first, then each of our backends
   const rows: BenchRow[] = [];
   for (const model of options.models) {
     for (const imagesPerStep of options.sizes) {
-      const ours: Partial<Record<BackendName, ChildOutcome<TrainResult>>> = {};
+      const torch = await runTorch(options, model, imagesPerStep);
+      const stallSeconds = oursStallSeconds(options, torch);
       for (const backend of backends) {
         const job: TrainJob = {
           kind: "train", backend, threads: options.threads, arch: model, imagesPerStep,
           warmup: options.warmup, steps: options.steps, chunkSize: options.chunkSize,
         };
-        ours[backend] = await runOurs<TrainResult>(options, job, `${model} ${imagesPerStep} ${backend}`);
-      }
-      const torch = await runTorch(options, model, imagesPerStep);
-      for (const backend of backends) {
-        rows.push({
-          model, imagesPerStep, backend,
+        const row = (ours: ChildOutcome<TrainResult>, chunkSize: number | null): BenchRow => ({
+          model, imagesPerStep, backend, chunkSize,
           trainFlopsPerImage: trainFlopsPerImage(encoderPresets[model]),
-          ours: ours[backend] as ChildOutcome<TrainResult>,
+          ours,
           torch,
         });
+        const label = `${model} ${imagesPerStep} ${backend}`;
+        const ours = await runOurs<TrainResult>(options, job, label, stallSeconds);
+        rows.push(row(ours, job.chunkSize));
+
+        // a step that does not fit gets a second try in chunks, as the quick profile runs
+        const retry = options.retryChunk;
+        if (!ours.ok && retry !== null && (job.chunkSize ?? Infinity) > retry && imagesPerStep > retry) {
+          const chunked = { ...job, chunkSize: retry };
+          const again = await runOurs<TrainResult>(options, chunked, `${label} chunk ${retry}`, stallSeconds);
+          rows.push(row(again, retry));
+        }
       }
     }
   }
@@ -117,12 +128,29 @@ async function usableBackends(requested: BackendName[]): Promise<{
   return { backends, unavailable };
 }
 
-function runOurs<T>(options: BenchOptions, job: TrainJob | MatmulJob, label: string) {
+function runOurs<T>(
+  options: BenchOptions,
+  job: TrainJob | MatmulJob,
+  label: string,
+  stallSeconds = options.stallSeconds,
+) {
   return runChild<T>(
     process.execPath,
     ["--import", "tsx", path.join(benchDir, "ours.ts"), JSON.stringify(job)],
-    { stallSeconds: options.stallSeconds, onProgress: progressTo(`ours ${label}`), cwd: projectDir },
+    { stallSeconds, onProgress: progressTo(`ours ${label}`), cwd: projectDir },
   );
+}
+
+/**
+ * How long our side may go without finishing a step: a fixed floor, or
+ * STALL_FACTOR reference steps when that is longer. Threaded wasm that runs
+ * out of heap hangs without a word, so this bounds what such a hang costs.
+ */
+function oursStallSeconds(options: BenchOptions, torch: ChildOutcome<TorchResult>): number {
+  if (!torch.ok) return options.stallSeconds;
+  const steps = torch.value.stepSeconds;
+  const mean = steps.reduce((a, b) => a + b, 0) / steps.length;
+  return Math.max(options.stallSeconds, Math.ceil(STALL_FACTOR * mean));
 }
 
 function runTorch(options: BenchOptions, model: BenchArch, imagesPerStep: number) {

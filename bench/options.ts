@@ -23,7 +23,15 @@ export interface BenchOptions {
   threads: number;
   /** BENCH_CHUNK: our step's chunk size in images (default none: the whole step). */
   chunkSize: number | null;
-  /** BENCH_STALL_S: kill a configuration after this long without progress (default 600). */
+  /**
+   * BENCH_RETRY_CHUNK: when a whole step fails, try again in chunks of this
+   * many images, as the quick profile trains (default 128; 0: no retry).
+   */
+  retryChunk: number | null;
+  /**
+   * BENCH_STALL_S: kill a child after this many seconds without progress
+   * (default 180; our side also gets 40 reference steps when that is longer).
+   */
   stallSeconds: number;
   /** BENCH_DATA: the CIFAR-10 JPEG folder for the pipeline part. */
   dataDir: string;
@@ -46,7 +54,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     backends: list(env, "BENCH_BACKENDS", "wasm,native").map((b) => oneOf(b, BACKENDS, "BENCH_BACKENDS")),
     threads: whole(env, "BENCH_THREADS", 2, 1),
     chunkSize: env.BENCH_CHUNK ? whole(env, "BENCH_CHUNK", 0, 1) : null,
-    stallSeconds: whole(env, "BENCH_STALL_S", 600, 1),
+    retryChunk: whole(env, "BENCH_RETRY_CHUNK", 128, 0) || null,
+    stallSeconds: whole(env, "BENCH_STALL_S", 180, 1),
     dataDir: env.BENCH_DATA || "/work/shared/data/cifar10-jpeg",
     python: env.BENCH_PYTHON || "/usr/bin/python3",
     out: env.BENCH_OUT || fileURLToPath(new URL("results/latest.json", import.meta.url)),

@@ -14,6 +14,8 @@ export interface BenchRow {
   model: BenchArch;
   imagesPerStep: number;
   backend: BackendName;
+  /** Chunk size our step ran with (null: the whole step at once). */
+  chunkSize: number | null;
   /** Analytic training FLOPs of one encoder image (see bench/flops.ts). */
   trainFlopsPerImage: number;
   ours: ChildOutcome<TrainResult>;
@@ -81,6 +83,8 @@ function header(report: BenchReport, torchVersion: string): string {
     "  encoder images. Loss: debiased (tau_plus 0.1, t 0.5); Adam lr 1e-3, weight decay 1e-6;",
     "  synthetic 32x32 inputs.",
     "GFLOP/s = (forward conv + linear MACs x 2 x 3) per encoder image x img/s; % of the ceiling.",
+    "backend/N = our step in chunks of N images (embed all, then backward chunk by chunk;",
+    "  one extra forward pass), the second try after the whole step failed.",
     ceilingLine(report),
   ];
   for (const [backend, reason] of Object.entries(report.unavailable)) {
@@ -120,7 +124,7 @@ function speedTable(report: BenchReport, ceiling: number | null): string {
     rows.push([
       row.model,
       String(row.imagesPerStep),
-      row.backend,
+      backendLabel(row),
       ours ? rate(ours.imagesPerSecond) : "crashed",
       torch ? rate(torch.imagesPerSecond) : "failed",
       ours && torch ? ratio(ours.imagesPerSecond / torch.imagesPerSecond) : "-",
@@ -144,6 +148,13 @@ function speedTable(report: BenchReport, ceiling: number | null): string {
   ].join("\n");
 }
 
+/** "wasm", or "wasm/128" when the step ran in chunks of 128 images. */
+function backendLabel(row: BenchRow): string {
+  return row.chunkSize === null || row.chunkSize >= row.imagesPerStep
+    ? row.backend
+    : `${row.backend}/${row.chunkSize}`;
+}
+
 function memoryTable(report: BenchReport): string {
   const rows: string[][] = report.rows.map((row) => {
     const ours = row.ours.ok ? row.ours.value : null;
@@ -151,7 +162,7 @@ function memoryTable(report: BenchReport): string {
     return [
       row.model,
       String(row.imagesPerStep),
-      row.backend,
+      backendLabel(row),
       ours ? bytes(ours.peakRssBytes) : "crashed",
       ours ? bytes(ours.wasmHeapBytes) : "-",
       torch ? bytes(torch.peakRssBytes) : "-",

@@ -1,6 +1,6 @@
 # Training-step benchmark: our step against the same step in PyTorch, and the
 # data pipeline alone (see bench/README.md). Shorten a run with BENCH_MODELS,
-# BENCH_SIZES, BENCH_STEPS, BENCH_WARMUP, BENCH_BACKENDS, BENCH_CHUNK.
+# BENCH_SIZES, BENCH_STEPS, BENCH_WARMUP, BENCH_BACKENDS, BENCH_CHUNK, BENCH_RETRY_CHUNK.
 # Only this target needs PyTorch; the product never does.
 BENCH_PYTHON ?= /usr/bin/python3
 export BENCH_PYTHON
