@@ -12,7 +12,7 @@ JUPYTER_ENV := JUPYTER_RUNTIME_DIR=$(CURDIR)/.jupyter-runtime DCL_REPORT_PROFILE
 
 .PHONY: reproduce experiments report lab jupyter-env plan
 
-reproduce: $(NODE_MODULES) ## train missing cells of PROFILE (quick) for datasets present, render
+reproduce: $(NODE_MODULES) ## train missing cells of PROFILE for the datasets present, render
 	$(MAKE) --no-print-directory jupyter-env build
 	$(MAKE) --no-print-directory experiments
 	$(MAKE) --no-print-directory report
@@ -31,5 +31,5 @@ report: build jupyter-env ## render every notebook of PROFILE to results/reports
 lab: build jupyter-env ## open JupyterLab on notebooks/ (reads the PROFILE cache)
 	$(JUPYTER_ENV) $(VENV)/bin/jupyter lab --notebook-dir=notebooks --no-browser
 
-jupyter-env: $(NODE_MODULES) ## project-local .venv with Jupyter, nbconvert and the tslab kernel
+jupyter-env: $(NODE_MODULES) ## project-local .venv: Jupyter, nbconvert, tslab kernel
 	@scripts/setup-jupyter.sh

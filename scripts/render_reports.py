@@ -22,7 +22,8 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 # a tag that would make a browser fetch something from outside the page
-EXTERNAL = re.compile(r'<(script|link)[^>]+(src|href)="https?://[^"]*"[^>]*>(\s*</script>)?', re.I)
+EXTERNAL = re.compile(
+    r'<(script|link)[^>]+(src|href)="https?://[^"]*"[^>]*>(\s*</script>)?', re.I)
 
 
 def main() -> int:
@@ -93,8 +94,8 @@ def render(path: Path, out: Path, timeout: int) -> bool:
     temp = target.with_suffix(".html.tmp")
     temp.write_text(body, encoding="utf-8")
     temp.replace(target)
-    print(f"render: {path.name} -> {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}"
-          f" ({target.stat().st_size / 1e6:.1f} MB)")
+    shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
+    print(f"render: {path.name} -> {shown} ({target.stat().st_size / 1e6:.1f} MB)")
     return True
 
 

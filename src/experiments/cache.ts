@@ -137,7 +137,9 @@ export function decodeRun(bytes: Uint8Array, source: string): CachedRun {
   } catch (err) {
     throw new CorruptCacheError(source, `not an Arrow IPC file (${(err as Error).message})`);
   }
-  if (rows.length !== 1) throw new CorruptCacheError(source, `${rows.length} rows, expected 1`);
+  if (rows.length !== 1) {
+    throw new CorruptCacheError(source, `${rows.length} rows, expected 1`);
+  }
   const row = rows[0];
 
   // rebuild the records, checking every field's type on the way
@@ -253,7 +255,9 @@ function integrityOf(run: CachedRun): string {
 
 /** Typed access to the columns of a decoded row; a wrong type means corruption. */
 class RowReader {
-  constructor(private readonly row: Record<string, unknown>, private readonly source: string) {}
+  constructor(
+    private readonly row: Record<string, unknown>, private readonly source: string,
+  ) {}
 
   string(name: string): string {
     const value = this.row[name];
@@ -294,6 +298,7 @@ class RowReader {
 
   private fail(name: string, expected: string): never {
     const what = name in this.row ? typeof this.row[name] : "missing";
-    throw new CorruptCacheError(this.source, `column ${name} is ${what}, expected ${expected}`);
+    throw new CorruptCacheError(this.source,
+      `column ${name} is ${what}, expected ${expected}`);
   }
 }

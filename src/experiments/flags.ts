@@ -36,7 +36,9 @@ export function parseFlags(
     if (parsed[name] !== undefined) throw new Error(`flag --${name} is given twice`);
 
     if (spec.type === "boolean") {
-      if (eq !== -1) throw new Error(`flag --${name} takes no value (got "${arg.slice(eq + 1)}")`);
+      if (eq !== -1) {
+        throw new Error(`flag --${name} takes no value (got "${arg.slice(eq + 1)}")`);
+      }
       parsed[name] = true;
       continue;
     }

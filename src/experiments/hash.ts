@@ -12,7 +12,9 @@ import type { RunConfig } from "../config.js";
  * rejected, except that `nonFinite: "text"` writes NaN and +-Infinity as strings
  * (for checksums of measured values, where a NaN must not stop the write).
  */
-export function canonicalJson(value: unknown, nonFinite: "reject" | "text" = "reject"): string {
+export function canonicalJson(
+  value: unknown, nonFinite: "reject" | "text" = "reject",
+): string {
   return JSON.stringify(sortKeys(value, "$", nonFinite));
 }
 
@@ -35,7 +37,9 @@ function sortKeys(value: unknown, path: string, nonFinite: "reject" | "text"): u
   if (value === undefined || typeof value === "function" || typeof value === "bigint") {
     throw new Error(`canonicalJson: ${path} is a ${typeof value}, which JSON cannot hold`);
   }
-  if (Array.isArray(value)) return value.map((item, i) => sortKeys(item, `${path}[${i}]`, nonFinite));
+  if (Array.isArray(value)) {
+    return value.map((item, i) => sortKeys(item, `${path}[${i}]`, nonFinite));
+  }
   if (value !== null && typeof value === "object") {
     const sorted: Record<string, unknown> = {};
     for (const name of Object.keys(value).sort()) {

@@ -10,7 +10,9 @@ import type { RunConfig } from "../config.js";
 import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
 import { estimateSeconds, formatDuration } from "./estimate.js";
-import { flagHelp, parseFlags, positiveNumber, type FlagSpec, type ParsedFlags } from "./flags.js";
+import {
+  flagHelp, parseFlags, positiveNumber, type FlagSpec, type ParsedFlags,
+} from "./flags.js";
 import { defaultProfile, getProfile, profiles } from "./profiles.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
@@ -18,17 +20,22 @@ import { planCells, runCells, type Trainer } from "./runner.js";
 
 const FLAGS: Record<string, FlagSpec> = {
   profile: { type: "string", help: `smoke | quick | paper (default ${defaultProfile})` },
-  artefact: { type: "string", help: `comma-separated, or "all" (default): ${artefactNames.join(", ")}` },
-  dataset: { type: "string", help: "comma-separated datasets to restrict to (default: all present)" },
-  "data-root": { type: "string", help: "folder with one sub-folder per dataset (default data)" },
+  artefact: { type: "string",
+    help: `comma-separated, or "all" (default): ${artefactNames.join(", ")}` },
+  dataset: { type: "string",
+    help: "comma-separated datasets to restrict to (default: all present)" },
+  "data-root": { type: "string",
+    help: "folder with one sub-folder per dataset (default data)" },
   "cache-root": { type: "string", help: "root of the result cache (default results/cache)" },
-  "checkpoint-root": { type: "string", help: "root of per-run checkpoints (default checkpoints)" },
+  "checkpoint-root": { type: "string",
+    help: "root of per-run checkpoints (default checkpoints)" },
   force: { type: "boolean", help: "retrain cells even when a valid cache file exists" },
   rate: { type: "string", help: "plan: training images per second assumed by the estimate" },
   help: { type: "boolean", help: "show this help" },
 };
 
-const USAGE = `usage: npx tsx src/experiments/main.ts <run|plan|check|list> [flags]\n${flagHelp(FLAGS)}`;
+const USAGE = "usage: npx tsx src/experiments/main.ts <run|plan|check|list> [flags]\n" +
+  flagHelp(FLAGS);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -61,7 +68,9 @@ async function run(flags: ParsedFlags): Promise<number> {
   console.log(`${options.profile.name}: ${summary.cells} cells, ${summary.cached} cached, ` +
     `${summary.reused} copied, ${summary.trained} trained, ${summary.failed.length} failed ` +
     `in ${formatDuration((Date.now() - started) / 1000)}`);
-  for (const { file, error } of summary.corrupt) console.log(`corrupt (retrained): ${file}: ${error}`);
+  for (const { file, error } of summary.corrupt) {
+    console.log(`corrupt (retrained): ${file}: ${error}`);
+  }
   for (const { label, error } of summary.failed) console.error(`failed: ${label}: ${error}`);
   return summary.failed.length > 0 ? 1 : 0;
 }
@@ -70,7 +79,9 @@ function plan(flags: ParsedFlags): number {
   const options = selection(flags);
   const rate = positiveNumber(flags, "rate", options.profile.assumedRate);
   const { planned, absent } = planCells(options);
-  for (const dataset of absent) console.log(`${dataset}: not present under ${options.dataRoot}/`);
+  for (const dataset of absent) {
+    console.log(`${dataset}: not present under ${options.dataRoot}/`);
+  }
 
   // distinct configurations only: a config shared by two artefacts trains once
   const toTrain = new Map<string, RunConfig>();

@@ -8,7 +8,8 @@
  */
 import path from "node:path";
 import type { DatasetName } from "../data/types.js";
-import { paperValues, unverifiedFigures } from "./paper.js";
+import { CIFAR10_CLASSES, STL10_CLASSES } from "../data/info.js";
+import { imagenet100Best, paperValues, unverifiedFigures } from "./paper.js";
 import { getProfile, profiles } from "./profiles.js";
 import { pca2, tsne2 } from "./projection.js";
 import { artefactCells, artefactNames, artefacts, type ArtefactName } from "./registry.js";
@@ -74,10 +75,10 @@ export class Report {
     return `<h3>${datasetTitles[dataset]}</h3>` + resultsTable(points);
   }
 
-  /** Accuracy against N = 2B - 2 negatives, one line per objective. */
+  /** Accuracy against N = 2B - 2 negatives, one line per objective ("" without runs). */
   negativesFigure(dataset: DatasetName): string {
     const points = this.points("negatives", dataset);
-    if (points.length === 0) return this.missing("negatives", dataset);
+    if (points.length === 0) return ""; // the table says what to run
     return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs negatives N`,
       seriesOf(points, (p) => settingLabel(p, false), (p) => p.negatives),
       { x: "negatives N = 2B - 2 (log scale)", y: `${metricName(points)} %`, logX: true });
@@ -86,14 +87,15 @@ export class Report {
   /** Accuracy against tau_plus; the biased baseline is drawn as a flat line. */
   tauPlusFigure(dataset: DatasetName): string {
     const points = this.points("tau-plus", dataset);
-    if (points.length === 0) return this.missing("tau-plus", dataset);
+    if (points.length === 0) return "";
     const debiased = points.filter((p) => p.kind !== "biased");
     const series = seriesOf(debiased, () => "debiased", (p) => p.tauPlus);
     const biased = points.find((p) => p.kind === "biased");
     const xs = debiased.map((p) => p.tauPlus);
     if (biased !== undefined && xs.length > 0) {
       const y = seriesOf([biased], () => "", () => 0)[0];
-      series.push({ name: "biased (baseline)", x: [Math.min(...xs), Math.max(...xs)],
+      // the biased objective is tau_plus = 0 exactly: draw it from there
+      series.push({ name: "biased (baseline)", x: [0, Math.max(...xs)],
         y: [y.y[0], y.y[0]], error: [NaN, NaN] });
     }
     return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs tau_plus`, series,
@@ -103,7 +105,7 @@ export class Report {
   /** Accuracy against the number of positives M. */
   positivesFigure(dataset: DatasetName): string {
     const points = this.points("positives", dataset);
-    if (points.length === 0) return this.missing("positives", dataset);
+    if (points.length === 0) return "";
     return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs positives M`,
       seriesOf(points, () => "debiased", (p) => p.positives),
       { x: "positive views M", y: `${metricName(points)} %` });
@@ -112,7 +114,7 @@ export class Report {
   /** Accuracy against beta (beta = 0 is the debiased objective). */
   hardFigure(dataset: DatasetName): string {
     const points = this.points("hard", dataset);
-    if (points.length === 0) return this.missing("hard", dataset);
+    if (points.length === 0) return "";
     return lineFigure(`${datasetTitles[dataset]}: ${metricName(points)} vs beta`,
       seriesOf(points, () => `tau+=${points[0].tauPlus}`, (p) => p.beta),
       { x: "hardness concentration beta", y: `${metricName(points)} %` });
@@ -138,8 +140,10 @@ export class Report {
       .flatMap((p) => p.runs.map((r) => ({ point: p, run: r })))
       .filter(({ run }) => run.embeddings !== null);
     if (runs.length === 0) {
-      return this.missing("embeddings", dataset) + `<p class="note">An embeddings run ` +
-        `must store a sample of test embeddings; runs without one show only accuracies.</p>`;
+      // the table below says what to run when there are no runs at all
+      const runsExist = this.points("embeddings", dataset).length > 0;
+      return runsExist ? `<p class="note">These runs stored no test embeddings, so ` +
+        `there is nothing to project; their accuracies are in the table.</p>` : "";
     }
     const traces: object[] = [];
     runs.forEach(({ point, run }, panel) => {
@@ -152,8 +156,9 @@ export class Report {
       const classes = [...new Set(e.labels)].sort((a, b) => a - b);
       for (const c of classes) {
         const rows = [...e.labels.keys()].filter((i) => e.labels[i] === c);
-        traces.push({ type: "scattergl", mode: "markers", name: `class ${c}`,
-          legendgroup: `class ${c}`, showlegend: panel === 0,
+        const name = classNames[dataset][c] ?? `class ${c}`;
+        traces.push({ type: "scattergl", mode: "markers", name,
+          legendgroup: name, showlegend: panel === 0,
           marker: { size: 4, color: PALETTE[c % PALETTE.length] },
           x: rows.map((i) => xy[i * 2]), y: rows.map((i) => xy[i * 2 + 1]),
           xaxis: `x${panel + 1}`, yaxis: `y${panel + 1}` });
@@ -177,7 +182,7 @@ export class Report {
       const have = this.points(name, dataset).reduce((n, p) => n + p.runs.length, 0);
       const expected = known === null ? "?"
         : String(artefactCells(artefacts[name], known, [dataset]).length);
-      const status = have === 0 ? `<span class="missing">not run</span>` : "";
+      const status = have === 0 ? `<span class="absent">not run</span>` : "";
       return `<tr><td>${name}</td><td>${datasetTitles[dataset]}</td>` +
         `<td>${have} / ${expected}</td><td>${status}</td></tr>`;
     }));
@@ -207,10 +212,11 @@ export class Report {
 
   /** Every reference value the reports use, with source and verification status. */
   paperTable(): string {
-    const rows = paperValues.map((v) => `<tr><td>${datasetTitles[v.dataset]}</td>` +
+    const rows = [...paperValues, imagenet100Best].map((v) =>
+      `<tr><td>${datasetTitles[v.dataset]}</td>` +
       `<td>${v.kind}</td><td>${v.tauPlus}</td><td>${v.kind === "hard" ? v.beta : "–"}</td>` +
       `<td>${v.top1.toFixed(2)}</td><td>${escapeHtml(v.source)}</td>` +
-      `<td>${v.verified ? "verified" : `<span class="unverified">unverified</span>`}</td></tr>`);
+      `<td>${v.verified ? "verified" : UNVERIFIED}</td></tr>`);
     return `<table class="results"><tr><th>dataset</th><th>objective</th><th>tau_plus</th>` +
       `<th>beta</th><th>top-1 %</th><th>source</th><th>status</th></tr>` +
       `${rows.join("")}</table>`;
@@ -236,6 +242,13 @@ function normaliseRows(values: Float32Array, count: number, dim: number): Float3
 function metricName(points: readonly GridPoint[]): string {
   return points.every((p) => p.linear !== null) ? "linear top-1" : "kNN top-1";
 }
+
+const UNVERIFIED = `<span class="unverified">unverified</span>`;
+
+// ImageNet-100 has too many classes to name in a legend
+const classNames: Readonly<Record<DatasetName, readonly string[]>> = {
+  cifar10: CIFAR10_CLASSES, stl10: STL10_CLASSES, imagenet100: [],
+};
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];

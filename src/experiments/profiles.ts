@@ -99,7 +99,8 @@ const quick: Profile = {
 /** The paper's settings (official code): ResNet-50, batch 256, 400 epochs, full data. */
 const paper: Profile = {
   name: "paper",
-  summary: "the paper's settings: ResNet-50, batch 256, 400 epochs, full data, linear 100 epochs",
+  summary: "the paper's settings: ResNet-50, batch 256, 400 epochs, full data, " +
+    "linear 100 epochs",
   encoder: { arch: "resnet50", widths: [64, 128, 256, 512], blocks: [3, 4, 6, 3],
     headHidden: 512, projectionDim: 128 },
   pretrainSubset: null,

@@ -81,7 +81,8 @@ export function resultsTable(points: readonly GridPoint[]): string {
   const body = points.map((p) => {
     const paper = paperValueFor(p.dataset, p.kind, p.tauPlus, p.beta);
     const paperCell = paper === undefined ? "–"
-      : `${paper.top1.toFixed(2)} (${escapeHtml(paper.source)}; ${escapeHtml(paper.setting)})` +
+      : `${paper.top1.toFixed(2)} (${escapeHtml(paper.source)}; ` +
+        `${escapeHtml(paper.setting)})` +
         (paper.verified ? "" : ` <span class="unverified">unverified</span>`);
     return `<tr><td>${escapeHtml(settingLabel(p))}</td><td>${p.seeds.join(", ")}</td>` +
       `<td>${formatSummary(p.knn)}</td>` +
@@ -123,7 +124,9 @@ export function lineFigure(
   }));
   const layout = {
     title: { text: title }, height: 420,
-    xaxis: { title: { text: axes.x }, type: axes.logX === true ? "log" : "linear" },
+    // ticks exactly at the grid's settings, not at round numbers between them
+    xaxis: { title: { text: axes.x }, type: axes.logX === true ? "log" : "linear",
+      tickvals: [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b) },
     yaxis: { title: { text: axes.y } }, legend: { orientation: "h", y: -0.2 },
     margin: { t: 50, l: 60, r: 20, b: 80 },
   };
@@ -157,16 +160,19 @@ export function seriesOf(
 
 function dateRange(runs: readonly CachedRun[]): string {
   const days = runs.map((r) => r.provenance.createdAt.slice(0, 10)).sort();
-  return days[0] === days[days.length - 1] ? days[0] : `${days[0]} to ${days[days.length - 1]}`;
+  const [first, last] = [days[0], days[days.length - 1]];
+  return first === last ? first : `${first} to ${last}`;
 }
 
 const STYLE = `
 .dcl-report, .provenance, .results { font-family: system-ui, sans-serif; font-size: 13px; }
 table.provenance, table.results { border-collapse: collapse; margin: 8px 0; }
 table.provenance th, table.provenance td, table.results th, table.results td {
-  border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+  border: 1px solid #ccc; padding: 3px 8px; vertical-align: top;
+  text-align: left !important; }
 table.provenance th, table.results th { background: #f2f2f2; }
 .unverified { background: #fde2b8; color: #7a4500; padding: 0 4px; border-radius: 3px; }
+.absent { color: #2c5aa0; font-weight: 600; }
 .missing { background: #eef3fb; border-left: 4px solid #5b8bd9; padding: 6px 10px; }
 .warning { background: #fdecea; border-left: 4px solid #d9534f; padding: 6px 10px; }
 .note { color: #555; font-size: 12px; }

@@ -34,7 +34,9 @@ export function summarise(values: readonly number[], level = 0.95): SeedSummary 
 
 /** Quantile of Student's t distribution with `df` degrees of freedom (p in (0, 1)). */
 export function studentTQuantile(p: number, df: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  if (!(p > 0 && p < 1)) {
+    throw new RangeError(`studentTQuantile: p must be in (0, 1), got ${p}`);
+  }
   if (!(df > 0)) throw new RangeError(`studentTQuantile: df must be positive, got ${df}`);
   if (p === 0.5) return 0;
   if (p < 0.5) return -studentTQuantile(1 - p, df);

@@ -18,7 +18,8 @@ export const trainWithEmbeddings: Trainer = async (config, options) => {
   if (options.embeddingSamples === 0) return result;
   const embeddings = await embedTestSample(config, options.checkpointDir,
     options.embeddingSamples);
-  options.log(`kept ${embeddings.labels.length} test embeddings of dimension ${embeddings.dim}`);
+  options.log(`kept ${embeddings.labels.length} test embeddings of dimension ` +
+    `${embeddings.dim}`);
   return { ...result, embeddings };
 };
 

@@ -26,7 +26,7 @@ test("mean and 95 % interval of three seeds, worked by hand", () => {
 });
 
 test("two seeds use t with one degree of freedom", () => {
-  // s = sqrt(2)/... : values 80 and 82 -> mean 81, s = 1.41421, hw = 12.706 * 1.41421 / 1.41421
+  // values 80 and 82: mean 81, s = sqrt(2), half-width = 12.706 * sqrt(2) / sqrt(2)
   const s = summarise([80, 82]);
   close(s.halfWidth, 12.706, 1e-3);
 });
