@@ -29,7 +29,8 @@ report: build jupyter-env ## render every notebook of PROFILE to results/reports
 	$(JUPYTER_ENV) $(VENV)/bin/python scripts/render_reports.py --profile $(PROFILE)
 
 lab: build jupyter-env ## open JupyterLab on notebooks/ (reads the PROFILE cache)
-	$(JUPYTER_ENV) $(VENV)/bin/jupyter lab --notebook-dir=notebooks --no-browser
+	$(JUPYTER_ENV) $(VENV)/bin/jupyter lab --notebook-dir=notebooks --no-browser \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 jupyter-env: $(NODE_MODULES) ## project-local .venv: Jupyter, nbconvert, tslab kernel
 	@scripts/setup-jupyter.sh

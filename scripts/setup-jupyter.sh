@@ -16,6 +16,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
+# JupyterLab runs JavaScript files from inside the venv with node; without this
+# file node would take them for ES modules, as this project's package.json says
+echo '{ "type": "commonjs" }' > "$VENV/package.json"
+
 # 2. the Python packages (skipped when the pinned set is already installed)
 STAMP="$VENV/.dcl-packages"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "${PACKAGES[*]}" ]; then
