@@ -12,7 +12,7 @@ import type { BackendName, BackendReport } from "./types.js";
 import { startWasm } from "./wasm.js";
 
 export type { BackendName, BackendReport } from "./types.js";
-// MEMORY_EXPORT
+export { maxImagesPerChunk, WasmMemoryError, wasmHeapBytes } from "./wasm-memory.js";
 
 /** Every backend, most preferred first. */
 export const BACKEND_ORDER: readonly BackendName[] = ["native-gpu", "native", "wasm", "cpu"];

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerWasmTrainingKernels } from "./wasm-kernels/index.js";
 import { installPthreadWorker } from "./wasm-threads.js";
+import { guardWasmMemory } from "./wasm-memory.js";
 
 /**
  * Initialise backend "wasm" with `threads` worker threads (1: no workers) and
@@ -30,6 +31,8 @@ export async function startWasm(
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threads > 1);
   wasmBackend.setThreadsCount(threads);
   await withLogicalCores(2 * threads, () => setBackend("wasm"));
+
+  guardWasmMemory(tf.backend() as wasmBackend.BackendWasm);
 
   const used = wasmBackend.getThreadsCount();
   if (threads > 1 && used !== threads) {

@@ -15,6 +15,7 @@ import "../../../src/util/gradients.js";
 import { setupBackend, describeBackend } from "../../../src/backend/index.js";
 import { registerStockFilterGradient } from "../../../src/backend/wasm-kernels/index.js";
 import type { BackendName } from "../../../src/backend/types.js";
+import { wasmHeapBytes } from "../../../src/backend/wasm-memory.js";
 
 interface Options {
   stock: boolean;
@@ -156,6 +157,8 @@ async function main(): Promise<void> {
     `(${options.steps} steps of ${options.batch}, ` +
     `${(seconds / options.steps).toFixed(2)} s/step, loss ${loss.toFixed(4)})`);
 
+  const heap = wasmHeapBytes();
+  if (heap !== undefined) console.log(`wasm heap after the steps: ${(heap / 2 ** 20).toFixed(0)} MiB`);
   if (options.profile) await profileStep(step);
 }
 

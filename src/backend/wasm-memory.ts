@@ -1,0 +1,110 @@
+/**
+ * The wasm backend's 32-bit memory: at most 4 GiB, which a training step on
+ * a large batch can exhaust. Allocation failures are turned into loud,
+ * explanatory errors (with threads on, a failed allocation otherwise leaves
+ * the thread pool waiting forever), and a helper sizes the chunks a trainer
+ * splits its batch into.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** Largest wasm32 memory the backend's binaries allow (4 GiB - 64 KiB). */
+export const WASM_MEMORY_LIMIT_BYTES = 4294901760;
+
+
+/**
+ * Peak heap bytes per image of one training step of the small ResNet (3
+ * stages x 2 basic blocks, widths 32/64/128, 32x32 inputs, forward, backward
+ * and Adam) on wasm with the project's kernels: the heap reached 1259 MiB at
+ * 64 images and 2390 MiB at 128, i.e. about 17.7 MiB per image.
+ */
+export const SMALL_RESNET_BYTES_PER_IMAGE = 17.7 * 2 ** 20;
+
+/** Heap the same step needs whatever the batch (weights, Adam state, code). */
+const STEP_FIXED_BYTES = 128 * 2 ** 20;
+
+/** Options of maxImagesPerChunk. */
+export interface ChunkSizeOptions {
+  /** Peak heap bytes per image at 32x32 (default: the small ResNet's). */
+  bytesPerImage?: number;
+  /** Input side in pixels; activations scale with its square (default 32). */
+  imageSize?: number;
+  /** Share of the 4 GiB heap to plan for; the rest absorbs fragmentation. */
+  heapShare?: number;
+}
+
+/**
+ * How many images one forward + backward pass on wasm can take without
+ * exhausting its 4 GiB memory, rounded down to a multiple of 8. With the
+ * defaults (small ResNet, 32x32) this is 176; measured steps of 128 images
+ * fit, 256 do not.
+ */
+export function maxImagesPerChunk(options: ChunkSizeOptions = {}): number {
+  const side = options.imageSize ?? 32;
+  const perImage = (options.bytesPerImage ?? SMALL_RESNET_BYTES_PER_IMAGE)
+    * (side / 32) ** 2;
+  const budget = WASM_MEMORY_LIMIT_BYTES * (options.heapShare ?? 0.8) - STEP_FIXED_BYTES;
+  const images = Math.floor(budget / perImage / 8) * 8;
+  return Math.max(images, 1);
+}
+
+/** Thrown when the wasm heap cannot hold an allocation. */
+export class WasmMemoryError extends Error {
+  override name = "WasmMemoryError";
+}
+
+let failure: string | undefined;
+
+/**
+ * Wrap the backend's malloc so that a failed allocation throws a
+ * WasmMemoryError. tfjs does not check malloc's result: a tensor that did not
+ * fit was written over address 0, corrupting the heap, and with threads on the
+ * next kernel then hung. If malloc itself traps, every later allocation is
+ * refused with the same message.
+ */
+export function guardWasmMemory(backend: BackendWasm): void {
+  const module = backend.wasm as unknown as WasmHeapModule;
+  // Emscripten's first call of _malloc replaces Module._malloc with the raw
+  // export; make that happen now so that the wrapper below stays in place.
+  module._free(module._malloc(16));
+  const malloc = module._malloc;
+  module._malloc = (bytes: number): number => {
+    if (failure !== undefined) throw new WasmMemoryError(failure);
+    const heap = module.HEAPU8.length;
+    // malloc takes a 32-bit size: larger requests would silently wrap around.
+    if (bytes > WASM_MEMORY_LIMIT_BYTES) throw new WasmMemoryError(outOfMemory(bytes, heap));
+    let address: number;
+    try {
+      address = malloc(bytes);
+    } catch (err) {
+      failure = `${outOfMemory(bytes, heap)} The wasm runtime failed inside malloc ` +
+        `(${String(err)}) and cannot be used again in this process.`;
+      throw new WasmMemoryError(failure);
+    }
+    // malloc answers 0 when the heap cannot grow; tfjs would then write the
+    // tensor over address 0 and silently corrupt everything below it.
+    if (address === 0 && bytes > 0) throw new WasmMemoryError(outOfMemory(bytes, heap));
+    return address;
+  };
+}
+
+function outOfMemory(bytes: number, heap: number): string {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  return `wasm memory exhausted: cannot allocate ${mib(bytes)} with the heap at ` +
+    `${mib(heap)} of at most 4 GiB. Use fewer images per step or per chunk ` +
+    "(see maxImagesPerChunk), or a native backend.";
+}
+
+/** Current size of the wasm heap in bytes, or undefined when wasm is not active. */
+export function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== "wasm") return undefined;
+  const module = (tf.backend() as BackendWasm).wasm as unknown as WasmHeapModule;
+  return module.HEAPU8.length;
+}
+
+/** The parts of the Emscripten module this file touches. */
+interface WasmHeapModule {
+  _malloc: (bytes: number) => number;
+  _free: (address: number) => void;
+  HEAPU8: Uint8Array;
+}
