@@ -15,7 +15,9 @@ export type { BackendName, BackendReport } from "./types.js";
 export { maxImagesPerChunk, WasmMemoryError, wasmHeapBytes } from "./wasm-memory.js";
 
 /** Every backend, most preferred first. */
-export const BACKEND_ORDER: readonly BackendName[] = ["native-gpu", "native", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = [
+  "native-gpu", "native", "wasm", "cpu",
+];
 
 /** Options of `setupBackend`. */
 export interface SetupBackendOptions {
@@ -130,7 +132,9 @@ async function setBackendOrThrow(name: string): Promise<void> {
 function resolveForced(
   force: BackendName | undefined,
 ): { name: BackendName; how: string } | undefined {
-  if (force !== undefined) return { name: checkName(force, "--backend"), how: "forced by --backend" };
+  if (force !== undefined) {
+    return { name: checkName(force, "--backend"), how: "forced by --backend" };
+  }
   const fromEnv = process.env.DCL_BACKEND;
   if (fromEnv === undefined || fromEnv === "" || fromEnv === "auto") return undefined;
   return { name: checkName(fromEnv, "DCL_BACKEND"), how: "forced by DCL_BACKEND" };

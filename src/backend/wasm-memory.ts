@@ -4,6 +4,9 @@
  * explanatory errors (with threads on, a failed allocation otherwise leaves
  * the thread pool waiting forever), and a helper sizes the chunks a trainer
  * splits its batch into.
+ *
+ * Known shortcoming: only allocations made from JavaScript are guarded; memory
+ * the C++ kernels request themselves (XNNPACK workspaces) still aborts.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -43,7 +46,8 @@ export function maxImagesPerChunk(options: ChunkSizeOptions = {}): number {
   const side = options.imageSize ?? 32;
   const perImage = (options.bytesPerImage ?? SMALL_RESNET_BYTES_PER_IMAGE)
     * (side / 32) ** 2;
-  const budget = WASM_MEMORY_LIMIT_BYTES * (options.heapShare ?? 0.8) - STEP_FIXED_BYTES;
+  const share = options.heapShare ?? 0.8;
+  const budget = WASM_MEMORY_LIMIT_BYTES * share - STEP_FIXED_BYTES;
   const images = Math.floor(budget / perImage / 8) * 8;
   return Math.max(images, 1);
 }

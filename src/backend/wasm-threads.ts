@@ -7,6 +7,10 @@
  * as a Blob, neither of which a Node worker can load. Instead of editing the
  * installed package, this module turns the flag on and hands the glue a Worker
  * class that starts a small bootstrap script which reads those Blobs itself.
+ *
+ * Known shortcoming: this depends on internals of tfjs-backend-wasm 4.22.0 (the
+ * bundle's module-level names and its worker protocol); after an upgrade,
+ * the thread-count check in wasm.ts and test/backend catch a break.
  */
 import { Worker as NodeWorker, type WorkerOptions } from "node:worker_threads";
 import { resolveObjectURL } from "node:buffer";

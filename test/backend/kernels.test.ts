@@ -10,7 +10,8 @@ import { setupBackend } from "../../src/backend/index.js";
 
 /** Values of fixed pseudo-random normals, identical on every backend. */
 function normals(size: number, seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal([size], 0, 1, "float32", seed).dataSync().slice());
+  return tf.tidy(() =>
+    (tf.randomNormal([size], 0, 1, "float32", seed).dataSync() as Float32Array).slice());
 }
 
 /** Largest absolute difference, relative to the largest reference value. */
@@ -80,8 +81,9 @@ function convGradients(c: ConvCase): () => tf.Tensor[] {
     const forward = tf.conv2d(x, filter, c.strides, c.pad);
     // Distinct weights per output element so that no gradient is uniform.
     const weights = tf.tensor(normals(forward.size, 3), forward.shape);
-    const loss = (a: tf.Tensor4D, b: tf.Tensor4D) =>
-      tf.sum(tf.mul(tf.conv2d(a, b, c.strides, c.pad), weights));
+    const loss = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad), weights));
     const [dx, dFilter] = tf.grads(loss)([x, filter]);
     return [forward, dx, dFilter];
   };
@@ -93,7 +95,8 @@ describe("custom wasm kernels match the cpu backend", () => {
   });
 
   for (const c of convCases) {
-    const name = `conv ${c.x} * ${c.filter} strides ${c.strides} pad ${JSON.stringify(c.pad)}`;
+    const pad = JSON.stringify(c.pad);
+    const name = `conv ${c.x} * ${c.filter} strides ${c.strides} pad ${pad}`;
     test(name, async () => {
       const compute = convGradients(c);
       const actual = await on("wasm", compute);
@@ -114,11 +117,11 @@ describe("custom wasm kernels match the cpu backend", () => {
       const x = tf.tensor4d(xValues, [2, 9, 9, 3]);
       const w1 = tf.tensor4d(w1Values, [3, 3, 3, 8]);
       const w2 = tf.tensor4d(w2Values, [1, 1, 8, 4]);
-      const loss = (a: tf.Tensor4D, b: tf.Tensor4D, c: tf.Tensor4D) => {
-        const h = tf.conv2d(a, b, 2, "same");
+      const loss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+        const h = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same");
         const { mean, variance } = tf.moments(h, [0, 1, 2]);
         const normed = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5)));
-        const y = tf.conv2d(tf.relu(normed) as tf.Tensor4D, c, 1, "valid");
+        const y = tf.conv2d(tf.relu(normed) as tf.Tensor4D, c as tf.Tensor4D, 1, "valid");
         return tf.sum(tf.square(tf.mean(y, [1, 2])));
       };
       return tf.grads(loss)([x, w1, w2]);

@@ -58,7 +58,8 @@ test("an unknown DCL_BACKEND is an error that lists the backends", async () => {
 
 test("a bad thread count is an error naming its source", async () => {
   process.env.DCL_BACKEND = "cpu";
-  await assert.rejects(setupBackend({ threads: 0 }), /threads option is not a thread count/);
+  await assert.rejects(setupBackend({ threads: 0 }),
+    /threads option is not a thread count/);
   process.env.DCL_THREADS = "two";
   await assert.rejects(setupBackend(), /DCL_THREADS=two is not a thread count/);
   delete process.env.DCL_THREADS;

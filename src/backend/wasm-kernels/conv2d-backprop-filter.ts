@@ -6,6 +6,10 @@
  * Read with ci as the batch, b as the input channel and dy as the filter, this
  * is one stride-1 forward convolution dilated by the strides, so the fast
  * XNNPACK convolution does all of the arithmetic.
+ *
+ * Known shortcoming: transposing x and packing dy as a fresh filter on every
+ * call cost about as much as the convolution, so on the first stage of the
+ * small ResNet this kernel takes about 2.7 times a forward convolution.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";

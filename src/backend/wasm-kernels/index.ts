@@ -19,7 +19,9 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
 ];
 
 /** Stock kernels the custom ones call (captured before anything replaces them). */
-const STOCK_DEPENDENCIES = ["Conv2D", "Transpose", "Slice", "Identity", "Sum", "Mean", "BatchMatMul"];
+const STOCK_DEPENDENCIES = [
+  "Conv2D", "Transpose", "Slice", "Identity", "Sum", "Mean", "BatchMatMul",
+];
 
 let registered = false;
 
@@ -38,7 +40,8 @@ export function registerWasmTrainingKernels(): void {
     }
     // The stock setup binds the wasm functions our fallbacks call into.
     tf.unregisterKernel(config.kernelName, "wasm");
-    tf.registerKernel({ ...config, setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc });
+    const { setupFunc, disposeFunc } = stock;
+    tf.registerKernel({ ...config, setupFunc, disposeFunc });
   }
   registered = true;
 }

@@ -103,7 +103,8 @@ function cropNegativePads(
   if (top + bottom + left + right === 0) return x;
   const size = [batch, height - top - bottom, width - left - right, channels];
   if (size[1] <= 0 || size[2] <= 0) {
-    throw new Error(`conv2dSignedPads: pads ${JSON.stringify(pads)} crop all of ${x.shape}`);
+    const described = JSON.stringify(pads);
+    throw new Error(`conv2dSignedPads: pads ${described} crop all of ${x.shape}`);
   }
   return runStock(backend, "Slice", { x }, { begin: [0, top, left, 0], size });
 }

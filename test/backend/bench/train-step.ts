@@ -98,7 +98,7 @@ function forward(x: tf.Tensor4D, p: Params): tf.Tensor2D {
       y = batchNorm(tf.conv2d(y, w(`${name}.c2`), 1, "same"), p, `${name}.bn2`);
       const shortcut = cin === width ? h
         : batchNorm(tf.conv2d(h, w(`${name}.sc`), stride, "same"), p, `${name}.scbn`);
-      h = tf.relu(tf.add(y, shortcut));
+      h = tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
       cin = width;
     }
   }
@@ -158,7 +158,9 @@ async function main(): Promise<void> {
     `${(seconds / options.steps).toFixed(2)} s/step, loss ${loss.toFixed(4)})`);
 
   const heap = wasmHeapBytes();
-  if (heap !== undefined) console.log(`wasm heap after the steps: ${(heap / 2 ** 20).toFixed(0)} MiB`);
+  if (heap !== undefined) {
+    console.log(`wasm heap after the steps: ${(heap / 2 ** 20).toFixed(0)} MiB`);
+  }
   if (options.profile) await profileStep(step);
 }
 
