@@ -35,9 +35,14 @@ interface Header {
   tensors: TensorEntry[];
 }
 
-/** Stable hash of a pretraining configuration (what a checkpoint must match). */
+/**
+ * Stable hash of a pretraining configuration: what a checkpoint must match.
+ * The epoch count is left out, so a longer run continues a shorter one (the
+ * batches of epoch e depend only on the seed and e).
+ */
 export function configHash(config: PretrainConfig): string {
-  return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16);
+  const { epochs: _ignored, ...identity } = config;
+  return createHash("sha256").update(canonicalJson(identity)).digest("hex").slice(0, 16);
 }
 
 function canonicalJson(value: unknown): string {

@@ -54,12 +54,6 @@ export async function pretrain(
     indices,
     views: positives + 1,
   });
-  if (loader.batchesPerEpoch === 0) {
-    throw new Error(
-      `batch size ${config.batchSize} is larger than the ${indices.length} pretraining images; ` +
-        "lower --batch-size or raise --subset",
-    );
-  }
   const trainer = createTrainStep(encoder, config.loss, {
     lr: config.lr,
     weightDecay: config.weightDecay,
