@@ -21,7 +21,7 @@ import type {
 import { renderReport, type BenchReport, type BenchRow } from "./report.js";
 
 /** Our step may take this many reference steps before it counts as hung. */
-const STALL_FACTOR = 40;
+const STALL_FACTOR = 15;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 /** Children run from the project root, where `--import tsx` resolves. */

@@ -13,7 +13,7 @@ export interface BenchOptions {
   models: BenchArch[];
   /** BENCH_SIZES: encoder images per step, two views of half as many images. */
   sizes: number[];
-  /** BENCH_STEPS: timed steps per configuration (default 3). */
+  /** BENCH_STEPS: timed steps per configuration (default 2). */
   steps: number;
   /** BENCH_WARMUP: untimed steps first (default 1). */
   warmup: number;
@@ -30,7 +30,7 @@ export interface BenchOptions {
   retryChunk: number | null;
   /**
    * BENCH_STALL_S: kill a child after this many seconds without progress
-   * (default 180; our side also gets 40 reference steps when that is longer).
+   * (default 180; our side gets 15 reference steps when that is longer).
    */
   stallSeconds: number;
   /** BENCH_DATA: the CIFAR-10 JPEG folder for the pipeline part. */
@@ -49,7 +49,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   return {
     models: list(env, "BENCH_MODELS", "small,resnet18").map((m) => oneOf(m, MODELS, "BENCH_MODELS")),
     sizes: list(env, "BENCH_SIZES", "128,256").map((s) => evenSize(s)),
-    steps: whole(env, "BENCH_STEPS", 3, 1),
+    steps: whole(env, "BENCH_STEPS", 2, 1),
     warmup: whole(env, "BENCH_WARMUP", 1, 0),
     backends: list(env, "BENCH_BACKENDS", "wasm,native").map((b) => oneOf(b, BACKENDS, "BENCH_BACKENDS")),
     threads: whole(env, "BENCH_THREADS", 2, 1),

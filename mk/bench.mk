@@ -18,5 +18,6 @@ bench-torch:
 	  echo "installing python3-torch for the benchmark's reference side"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch; }
 
-test-bench: $(NODE_MODULES) ## run the benchmark's tests only
+test-bench: $(NODE_MODULES) ## type-check the benchmark and run its tests
+	npx tsc -p bench/tsconfig.json
 	node --import tsx --test --test-concurrency=1 $$(find test/bench -name '*.test.ts' | sort)
