@@ -47,6 +47,25 @@ describe("training step", () => {
     assert.ok(maxDifference(weights(whole), weights(split)) < 1e-4, "weights differ after the step");
   });
 
+  test("256 and 512 images per step in chunks of one view match the unsplit step", async () => {
+    const small: EncoderConfig = { ...tiny, widths: [4], blocks: [1] };
+    for (const batch of [128, 256]) {
+      const v1 = images(batch, 4, 21);
+      const v2 = images(batch, 4, 22);
+      const whole = createEncoder(small, 5);
+      const split = createEncoder(small, 5);
+      const wholeStep = createTrainStep(whole, loss, { lr: 1e-2, weightDecay: 1e-6, chunkSize: null });
+      const splitStep = createTrainStep(split, loss, { lr: 1e-2, weightDecay: 1e-6, chunkSize: batch });
+      for (let i = 0; i < 3; i++) {
+        const a = await wholeStep.step(v1, v2);
+        const b = await splitStep.step(v1, v2);
+        assert.ok(Math.abs(a - b) < 1e-4, `${2 * batch} images, step ${i}: loss ${a} vs ${b}`);
+      }
+      assert.ok(maxDifference(weights(whole), weights(split)) < 1e-3, `${2 * batch} images: weights differ`);
+      [whole, split, v1, v2].forEach((t) => t.dispose());
+    }
+  });
+
   test("smaller chunks still train: loss falls over repeated steps", async () => {
     const v1 = images(8, 8, 3);
     const v2 = images(8, 8, 4);
