@@ -5,57 +5,234 @@
  *   npx tsx src/experiments/main.ts plan  --profile quick          (what would run, how long)
  *   npx tsx src/experiments/main.ts check --profile quick          (validate the cache files)
  *   npx tsx src/experiments/main.ts list                           (profiles and artefacts)
+ *
+ * Flags are parsed by the shared strict parser of src/cli/flags.ts: unknown or
+ * malformed flags are rejected, and `<command> --help` lists a command's flags.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  defineFlags, FlagError, parseFlags, type ParsedFlags,
+} from "../cli/flags.js";
 import type { RunConfig } from "../config.js";
 import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
 import { estimateSeconds, formatDuration } from "./estimate.js";
-import {
-  flagHelp, parseFlags, positiveNumber, type FlagSpec, type ParsedFlags,
-} from "./flags.js";
-import { defaultProfile, getProfile, profiles } from "./profiles.js";
+import { defaultProfile, getProfile, profiles, type ProfileName } from "./profiles.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
-import { planCells, runCells, type Trainer } from "./runner.js";
+import { planCells, runCells, type RunnerOptions, type Trainer } from "./runner.js";
 
-const FLAGS: Record<string, FlagSpec> = {
-  profile: { type: "string", help: `smoke | quick | paper (default ${defaultProfile})` },
-  artefact: { type: "string",
-    help: `comma-separated, or "all" (default): ${artefactNames.join(", ")}` },
-  dataset: { type: "string",
-    help: "comma-separated datasets to restrict to (default: all present)" },
-  "data-root": { type: "string",
-    help: "folder with one sub-folder per dataset (default data)" },
-  "cache-root": { type: "string", help: "root of the result cache (default results/cache)" },
-  "checkpoint-root": { type: "string",
-    help: "root of per-run checkpoints (default checkpoints)" },
-  force: { type: "boolean", help: "retrain cells even when a valid cache file exists" },
-  rate: { type: "string", help: "plan: training images per second assumed by the estimate" },
-  help: { type: "boolean", help: "show this help" },
-};
+/** How the usage lines name this program. */
+const PROGRAM = "npx tsx src/experiments/main.ts";
 
-const USAGE = "usage: npx tsx src/experiments/main.ts <run|plan|check|list> [flags]\n" +
-  flagHelp(FLAGS);
+const datasetNames: readonly DatasetName[] = ["cifar10", "stl10", "imagenet100"];
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const flags = parseFlags(rest, FLAGS);
-  if (command === undefined || flags.help === true || command === "help") {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
+/** Flags that pick the cells and folders; shared by run, plan and check. */
+const selectionFlags = defineFlags({
+  profile: {
+    type: "enum",
+    values: Object.keys(profiles) as ProfileName[],
+    default: defaultProfile,
+    help: "scale of the grid",
+  },
+  artefact: {
+    type: "string",
+    default: "all",
+    help: `comma-separated, or "all": ${artefactNames.join(", ")}`,
+  },
+  dataset: {
+    type: "string",
+    help: `comma-separated datasets to restrict to (${datasetNames.join(", ")}; ` +
+      "default: all present)",
+  },
+  dataRoot: {
+    type: "string", default: "data", help: "folder with one sub-folder per dataset",
+  },
+  cacheRoot: { type: "string", default: "results/cache", help: "root of the result cache" },
+  checkpointRoot: {
+    type: "string", default: "checkpoints", help: "root of per-run checkpoints",
+  },
+});
+
+const forceFlag = defineFlags({
+  force: { type: "bool", help: "retrain cells even when a valid cache file exists" },
+});
+
+const runFlags = defineFlags({ ...selectionFlags, ...forceFlag });
+
+const planFlags = defineFlags({
+  ...selectionFlags,
+  ...forceFlag,
+  rate: {
+    type: "float",
+    help: "training images per second assumed by the estimate, above 0 " +
+      "(default: the profile's)",
+  },
+});
+
+const listFlags = defineFlags({});
+
+/** The cells and folders one invocation works on. */
+export type Selection = Omit<RunnerOptions, "train" | "identity" | "log">;
+
+/** A parsed command line: what to do, with every flag checked. */
+export type Invocation =
+  | { command: "help"; text: string; exitCode: number }
+  | { command: "run"; selection: Selection }
+  | { command: "plan"; selection: Selection; rate: number }
+  | { command: "check"; selection: Selection }
+  | { command: "list" };
+
+/** The subcommands, each with one line for the usage text. */
+const commands = {
+  run: "train the missing cells and write them to the cache",
+  plan: "list the cells, which are cached, and a time estimate",
+  check: "validate the cache files of a profile",
+  list: "list the profiles and artefacts",
+} as const;
+
+type CommandName = keyof typeof commands;
+
+function usage(): string {
+  const rows = Object.entries(commands)
+    .map(([name, summary]) => `  ${name.padEnd(6)} ${summary}`);
+  return [
+    `Usage: ${PROGRAM} <${Object.keys(commands).join("|")}> [flags]`,
+    `       (${PROGRAM} <command> --help lists its flags)`,
+    "",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Parses the whole command line (without node and script). Throws a FlagError
+ * for an unknown command, flag or value; the message says what to write.
+ */
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  const [name, ...rest] = argv;
+  if (name === undefined) return { command: "help", text: usage(), exitCode: 2 };
+  if (name === "help" || name === "--help" || name === "-h") {
+    return { command: "help", text: usage(), exitCode: 0 };
   }
+  if (!Object.hasOwn(commands, name)) {
+    throw new FlagError(
+      `unknown command "${name}"; use ${Object.keys(commands).join(", ")}`,
+    );
+  }
+  const command = name as CommandName;
+  const info = { command: `${PROGRAM} ${command}`, summary: commands[command] };
   switch (command) {
-    case "run": return run(flags);
-    case "plan": return plan(flags);
-    case "check": return check(flags);
-    case "list": return list();
-    default:
-      throw new Error(`unknown command "${command}"; use run, plan, check or list`);
+    case "run": {
+      const parsed = parseFlags(runFlags, rest, info);
+      if (parsed.kind === "help") return helpOf(parsed.text);
+      noPositionals(parsed.positionals, command);
+      return { command, selection: selection(parsed.flags, parsed.flags.force) };
+    }
+    case "plan": {
+      const parsed = parseFlags(planFlags, rest, info);
+      if (parsed.kind === "help") return helpOf(parsed.text);
+      noPositionals(parsed.positionals, command);
+      const chosen = selection(parsed.flags, parsed.flags.force);
+      const rate = parsed.flags.rate ?? chosen.profile.assumedRate;
+      if (!(rate > 0)) {
+        throw new FlagError(
+          `--rate: ${rate} is not above 0; give images per second`, "--rate",
+        );
+      }
+      return { command, selection: chosen, rate };
+    }
+    case "check": {
+      const parsed = parseFlags(selectionFlags, rest, info);
+      if (parsed.kind === "help") return helpOf(parsed.text);
+      noPositionals(parsed.positionals, command);
+      return { command, selection: selection(parsed.flags, false) };
+    }
+    case "list": {
+      const parsed = parseFlags(listFlags, rest, info);
+      if (parsed.kind === "help") return helpOf(parsed.text);
+      noPositionals(parsed.positionals, command);
+      return { command };
+    }
   }
 }
 
-async function run(flags: ParsedFlags): Promise<number> {
-  const options = selection(flags);
+function helpOf(text: string): Invocation {
+  return { command: "help", text, exitCode: 0 };
+}
+
+/** Words after "--" would otherwise be dropped without a word. */
+function noPositionals(positionals: readonly string[], command: string): void {
+  if (positionals.length > 0) {
+    throw new FlagError(
+      `unexpected argument "${positionals[0]}": ${command} takes no positional ` +
+        "arguments; flags are written --name value",
+    );
+  }
+}
+
+/** The selection flags turned into runner options; names are checked here. */
+function selection(
+  flags: ParsedFlags<typeof selectionFlags>, force: boolean,
+): Selection {
+  const selected: ArtefactName[] = flags.artefact === "all"
+    ? [...artefactNames]
+    : flags.artefact.split(",").map((name) => artefactByName(name.trim()));
+  const datasets = flags.dataset?.split(",").map((d) => checkDataset(d.trim()));
+  return {
+    profile: getProfile(flags.profile),
+    artefacts: selected,
+    datasets,
+    dataRoot: flags.dataRoot,
+    cacheRoot: flags.cacheRoot,
+    checkpointRoot: flags.checkpointRoot,
+    force,
+  };
+}
+
+function artefactByName(name: string): ArtefactName {
+  try {
+    return getArtefact(name).name;
+  } catch (err) {
+    throw new FlagError(`--artefact: ${(err as Error).message}`, "--artefact");
+  }
+}
+
+function checkDataset(name: string): DatasetName {
+  if (!(datasetNames as readonly string[]).includes(name)) {
+    throw new FlagError(
+      `--dataset: unknown dataset "${name}"; use ${datasetNames.join(", ")}`, "--dataset",
+    );
+  }
+  return name as DatasetName;
+}
+
+/** Runs the command line; returns the process exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    const command = argv[0] !== undefined && Object.hasOwn(commands, argv[0])
+      ? ` ${argv[0]}` : "";
+    console.error(`error: ${err.message}\n(see ${PROGRAM}${command} --help)`);
+    return 2;
+  }
+  switch (invocation.command) {
+    case "help":
+      console.log(invocation.text.trimEnd());
+      return invocation.exitCode;
+    case "run": return run(invocation.selection);
+    case "plan": return plan(invocation.selection, invocation.rate);
+    case "check": return check(invocation.selection);
+    case "list": return list();
+  }
+}
+
+async function run(options: Selection): Promise<number> {
   const started = Date.now();
   const summary = await runCells({
     ...options,
@@ -75,9 +252,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   return summary.failed.length > 0 ? 1 : 0;
 }
 
-function plan(flags: ParsedFlags): number {
-  const options = selection(flags);
-  const rate = positiveNumber(flags, "rate", options.profile.assumedRate);
+function plan(options: Selection, rate: number): number {
   const { planned, absent } = planCells(options);
   for (const dataset of absent) {
     console.log(`${dataset}: not present under ${options.dataRoot}/`);
@@ -99,8 +274,7 @@ function plan(flags: ParsedFlags): number {
   return 0;
 }
 
-function check(flags: ParsedFlags): number {
-  const { profile, cacheRoot } = selection(flags);
+function check({ profile, cacheRoot }: Selection): number {
   const entries = scanProfile(cacheRoot, profile.name);
   let bad = 0;
   for (const entry of entries) {
@@ -124,48 +298,29 @@ function list(): number {
   return 0;
 }
 
-/** The selection flags shared by run, plan and check. */
-function selection(flags: ParsedFlags) {
-  const profile = getProfile(stringFlag(flags, "profile") ?? defaultProfile);
-  const artefactFlag = stringFlag(flags, "artefact") ?? "all";
-  const selected: ArtefactName[] = artefactFlag === "all"
-    ? [...artefactNames]
-    : artefactFlag.split(",").map((name) => getArtefact(name.trim()).name);
-  const datasetFlag = stringFlag(flags, "dataset");
-  const datasets = datasetFlag?.split(",").map((d) => checkDataset(d.trim()));
-  return {
-    profile,
-    artefacts: selected,
-    datasets,
-    dataRoot: stringFlag(flags, "data-root") ?? "data",
-    cacheRoot: stringFlag(flags, "cache-root") ?? "results/cache",
-    checkpointRoot: stringFlag(flags, "checkpoint-root") ?? "checkpoints",
-    force: flags.force === true,
-  };
-}
-
-function checkDataset(name: string): DatasetName {
-  const known: DatasetName[] = ["cifar10", "stl10", "imagenet100"];
-  if (!(known as string[]).includes(name)) {
-    throw new Error(`flag --dataset: unknown dataset "${name}"; use ${known.join(", ")}`);
-  }
-  return name as DatasetName;
-}
-
-function stringFlag(flags: ParsedFlags, name: string): string | undefined {
-  const value = flags[name];
-  return typeof value === "string" ? value : undefined;
-}
-
 /** The production trainer, loaded only by "run" so that plan and check stay light. */
 async function loadTrainer(): Promise<Trainer> {
   return (await import("./trainer.js")).trainWithEmbeddings;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: Error) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 2;
-  },
-);
+/** True when this file is the program node started, not a module a test imported. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    // realpath: node reports the module's resolved path, argv may name a link
+    return import.meta.url === pathToFileURL(fs.realpathSync(path.resolve(entry))).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: Error) => {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 2;
+    },
+  );
+}
