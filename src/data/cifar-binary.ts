@@ -8,9 +8,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { CIFAR10_CLASSES } from "./info.js";
 import {
+  checkArchiveMembers,
+  checkReleaseSide,
+  locateRelease,
+  type BinaryRelease,
+} from "./release.js";
+import {
   ManifestHash,
-  isDirectory,
-  isFile,
   sha256Hex,
   stampFile,
   type DecodedImages,
@@ -28,6 +32,14 @@ const PLANE = SIDE * SIDE;
 const RECORD = 1 + 3 * PLANE;
 const RECORDS_PER_FILE = 10000;
 
+const release: BinaryRelease = {
+  title: "CIFAR-10",
+  dataset: "cifar10",
+  folder: CIFAR_BINARY_DIR,
+  archive: CIFAR_BINARY_ARCHIVE,
+  side: SIDE,
+};
+
 /** The batch files that make up a split of the binary release. */
 export function cifarBatchFiles(split: string): string[] {
   if (split === "train") return [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
@@ -44,25 +56,11 @@ export async function findCifarBinary(
   split: string,
 ): Promise<SplitSource | undefined> {
   const names = cifarBatchFiles(split);
-
-  // an unpacked folder (or loose batch files) wins over the archive
-  for (const dir of [path.join(dataDir, CIFAR_BINARY_DIR), dataDir]) {
-    if (!isDirectory(dir)) continue;
-    const present = names.filter((name) => isFile(path.join(dir, name)));
-    if (present.length === 0) continue;
-    const missing = names.filter((name) => !present.includes(name));
-    if (missing.length > 0) {
-      throw new Error(
-        `${dir} lacks ${missing.join(", ")} of the CIFAR-10 ${split} split; ` +
-          `unpack ${CIFAR_BINARY_ARCHIVE} again (make data DATASET=cifar10)`,
-      );
-    }
-    return folderSource(dir, names);
-  }
-
-  const archive = path.join(dataDir, CIFAR_BINARY_ARCHIVE);
-  if (isFile(archive)) return archiveSource(archive, names);
-  return undefined;
+  const found = locateRelease(release, dataDir, split, names);
+  if (found === undefined) return undefined;
+  return found.kind === "folder"
+    ? folderSource(found.dir, names)
+    : archiveSource(found.file, names);
 }
 
 async function folderSource(dir: string, names: string[]): Promise<SplitSource> {
@@ -75,7 +73,7 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
     stamps,
     decoder: "cifar10-binary",
     read: async (size, log) => {
-      checkSide(size);
+      checkReleaseSide(release, size);
       const batches: Buffer[] = [];
       for (const name of names)
         batches.push(await fs.promises.readFile(path.join(dir, name)));
@@ -96,7 +94,7 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
     stamps: [await stampFile(archive, path.basename(archive))],
     decoder: "cifar10-binary",
     read: async (size, log) => {
-      checkSide(size);
+      checkReleaseSide(release, size);
       log(`reading ${names.join(", ")} from ${archive}`);
       const batches = new Map<string, Buffer>();
 
@@ -113,13 +111,7 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
         batches.set(name, bytes);
       });
 
-      const missing = names.filter((name) => !batches.has(name));
-      if (missing.length > 0) {
-        throw new Error(
-          `${archive} lacks ${missing.join(", ")}; it is not the CIFAR-10 binary ` +
-            "release or it is damaged: download it again (make data DATASET=cifar10)",
-        );
-      }
+      checkArchiveMembers(release, archive, names, (name) => batches.has(name));
       const files = names.map((name) => `${archive}:${name}`);
       return decodeBatches(
         files,
@@ -189,10 +181,4 @@ export function decodeBatches(
     labels,
     checksum: manifest.digest(),
   };
-}
-
-function checkSide(size: number): void {
-  if (size !== SIDE) {
-    throw new Error(`CIFAR-10 images are 32x32; size ${size} is not available`);
-  }
 }

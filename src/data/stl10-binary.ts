@@ -10,10 +10,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { STL10_CLASSES } from "./info.js";
 import {
+  checkArchiveMembers,
+  checkReleaseSide,
+  locateRelease,
+  type BinaryRelease,
+} from "./release.js";
+import {
   ManifestHash,
   checkSplitBytes,
-  isDirectory,
-  isFile,
   stampFile,
   type DecodedImages,
   type SplitSource,
@@ -28,6 +32,14 @@ export const STL10_ARCHIVE = "stl10_binary.tar.gz";
 const SIDE = 96;
 const PLANE = SIDE * SIDE;
 const RECORD = 3 * PLANE;
+
+const release: BinaryRelease = {
+  title: "STL-10",
+  dataset: "stl10",
+  folder: STL10_BINARY_DIR,
+  archive: STL10_ARCHIVE,
+  side: SIDE,
+};
 
 /** The X (and, for labelled splits, y) file names of a split. */
 export function stl10Files(split: string): { x: string; y?: string } {
@@ -44,24 +56,11 @@ export async function findStl10Binary(
 ): Promise<SplitSource | undefined> {
   const files = stl10Files(split);
   const names = files.y ? [files.x, files.y] : [files.x];
-
-  // the unpacked folder (or loose files) first, then the archive
-  for (const dir of [path.join(dataDir, STL10_BINARY_DIR), dataDir]) {
-    if (!isDirectory(dir)) continue;
-    const present = names.filter((name) => isFile(path.join(dir, name)));
-    if (present.length === 0) continue;
-    const missing = names.filter((name) => !present.includes(name));
-    if (missing.length > 0) {
-      throw new Error(
-        `${dir} lacks ${missing.join(", ")} of the STL-10 ${split} split; ` +
-          `unpack ${STL10_ARCHIVE} again (make data DATASET=stl10)`,
-      );
-    }
-    return folderSource(dir, names);
-  }
-  const archive = path.join(dataDir, STL10_ARCHIVE);
-  if (isFile(archive)) return archiveSource(archive, names);
-  return undefined;
+  const found = locateRelease(release, dataDir, split, names);
+  if (found === undefined) return undefined;
+  return found.kind === "folder"
+    ? folderSource(found.dir, names)
+    : archiveSource(found.file, names);
 }
 
 async function folderSource(dir: string, names: string[]): Promise<SplitSource> {
@@ -72,7 +71,7 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
     stamps,
     decoder: "stl10-binary",
     read: async (size) => {
-      checkSide(size);
+      checkReleaseSide(release, size);
       const reader = new Stl10Reader(names, (name) => path.join(dir, name));
       for (const name of names) {
         const file = path.join(dir, name);
@@ -95,7 +94,7 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
     stamps: [await stampFile(archive, path.basename(archive))],
     decoder: "stl10-binary",
     read: async (size, log) => {
-      checkSide(size);
+      checkReleaseSide(release, size);
       log(`reading ${names.join(", ")} from ${archive}`);
       const reader = new Stl10Reader(names, (name) => `${archive}:${name}`);
 
@@ -107,13 +106,7 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
         for await (const chunk of body) reader.push(name, chunk);
         reader.end(name);
       });
-      const missing = names.filter((name) => !reader.has(name));
-      if (missing.length > 0) {
-        throw new Error(
-          `${archive} lacks ${missing.join(", ")}; it is not the STL-10 binary release ` +
-            "or it is damaged: download it again (make data DATASET=stl10)",
-        );
-      }
+      checkArchiveMembers(release, archive, names, (name) => reader.has(name));
       return reader.finish();
     },
   };
@@ -258,11 +251,5 @@ class Stl10Reader {
         }
       }
     }
-  }
-}
-
-function checkSide(size: number): void {
-  if (size !== SIDE) {
-    throw new Error(`STL-10 images are 96x96; size ${size} is not available`);
   }
 }

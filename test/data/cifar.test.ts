@@ -4,7 +4,9 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadSplit } from "../../src/data/index.js";
+import { CIFAR10_CLASSES as CLASSES } from "../../src/data/info.js";
 import {
+  assertSameSplit,
   cifarRecords,
   cifarValue,
   grayJpeg,
@@ -12,28 +14,17 @@ import {
   jpegComponents,
   logSink,
   solidJpeg,
+  splitLoader,
   tempDir,
+  writeClassTree,
   writeFile,
   writeTarGz,
 } from "./fixtures.js";
 
-const CLASSES = [
-  "airplane",
-  "automobile",
-  "bird",
-  "cat",
-  "deer",
-  "dog",
-  "frog",
-  "horse",
-  "ship",
-  "truck",
-];
-
 describe("CIFAR-10 binary release", () => {
   const tmp = tempDir();
   after(tmp.cleanup);
-  const cache = path.join(tmp.dir, "cache");
+  const load = splitLoader("cifar10", path.join(tmp.dir, "cache"));
 
   // five train batches of 3 records each, one test batch of 4
   const binDir = path.join(tmp.dir, "bin", "cifar-10-batches-bin");
@@ -50,12 +41,7 @@ describe("CIFAR-10 binary release", () => {
   writeFile(path.join(binDir, "test_batch.bin"), cifarRecords([9, 8, 7, 6]));
 
   it("decodes planar records into HWC pixels with their labels", async () => {
-    const split = await loadSplit({
-      dataset: "cifar10",
-      dataDir: path.join(tmp.dir, "bin"),
-      split: "train",
-      cacheDir: cache,
-    });
+    const split = await load(path.join(tmp.dir, "bin"), "train");
     assert.equal(split.count, 15);
     assert.equal(split.height, 32);
     assert.deepEqual([...split.labels], trainLabels.flat());
@@ -80,29 +66,18 @@ describe("CIFAR-10 binary release", () => {
       })),
     ];
     writeTarGz(path.join(tmp.dir, "archive", "cifar-10-binary.tar.gz"), members);
-    const fromDir = await loadSplit({
-      dataset: "cifar10",
-      dataDir: path.join(tmp.dir, "bin"),
-      split: "test",
-      cacheDir: cache,
-    });
-    const fromArchive = await loadSplit({
-      dataset: "cifar10",
-      dataDir: path.join(tmp.dir, "archive"),
-      split: "test",
-      cacheDir: cache,
-    });
+    const fromDir = await load(path.join(tmp.dir, "bin"), "test");
+    const fromArchive = await load(path.join(tmp.dir, "archive"), "test");
     assert.equal(fromArchive.count, 4);
     assert.deepEqual([...fromArchive.labels], [9, 8, 7, 6]);
-    assert.deepEqual(fromArchive.pixels, fromDir.pixels);
-    assert.equal(fromArchive.checksum, fromDir.checksum);
+    assertSameSplit(fromArchive, fromDir);
   });
 
   it("names a truncated batch file and says what to do", async () => {
     const dir = path.join(tmp.dir, "truncated");
     writeFile(path.join(dir, "test_batch.bin"), cifarRecords([1, 2]).subarray(0, 5000));
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
+      load(dir, "test"),
       /test_batch\.bin has 5000 bytes.*truncated.*make data/,
     );
   });
@@ -110,17 +85,14 @@ describe("CIFAR-10 binary release", () => {
   it("rejects a label outside 0..9, naming the file and record", async () => {
     const dir = path.join(tmp.dir, "badlabel");
     writeFile(path.join(dir, "test_batch.bin"), cifarRecords([1, 12]));
-    await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
-      /test_batch\.bin: record 1 has label 12/,
-    );
+    await assert.rejects(load(dir, "test"), /test_batch\.bin: record 1 has label 12/);
   });
 
   it("lists missing batch files", async () => {
     const dir = path.join(tmp.dir, "partial");
     writeFile(path.join(dir, "data_batch_1.bin"), cifarRecords([1]));
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "train", cacheDir: cache }),
+      load(dir, "train"),
       /lacks data_batch_2\.bin, data_batch_3\.bin, data_batch_4\.bin, data_batch_5\.bin/,
     );
   });
@@ -138,27 +110,15 @@ describe("CIFAR-10 binary release", () => {
 
   it("refuses sizes other than 32 and unknown splits", async () => {
     const dataDir = path.join(tmp.dir, "bin");
-    await assert.rejects(
-      loadSplit({
-        dataset: "cifar10",
-        dataDir,
-        split: "test",
-        size: 64,
-        cacheDir: cache,
-      }),
-      /32x32; size 64/,
-    );
-    await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir, split: "unlabeled", cacheDir: cache }),
-      /no split "unlabeled"/,
-    );
+    await assert.rejects(load(dataDir, "test", { size: 64 }), /32x32; size 64/);
+    await assert.rejects(load(dataDir, "unlabeled"), /no split "unlabeled"/);
   });
 });
 
 describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   const tmp = tempDir();
   after(tmp.cleanup);
-  const cache = path.join(tmp.dir, "cache");
+  const load = splitLoader("cifar10", path.join(tmp.dir, "cache"));
 
   // two images per class: colour encodes the class, file order the index
   const colour = (c: number, i: number): [number, number, number] => [
@@ -174,12 +134,7 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
   });
 
   it("decodes in sorted path order with CIFAR-10 label order", async () => {
-    const split = await loadSplit({
-      dataset: "cifar10",
-      dataDir: tree,
-      split: "test",
-      cacheDir: cache,
-    });
+    const split = await load(tree, "test");
     assert.equal(split.count, 20);
     assert.deepEqual(
       [...split.labels],
@@ -204,39 +159,21 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
     );
     // archive order differs from sorted order on purpose
     writeTarGz(path.join(tmp.dir, "archive", "test.tar.gz"), members.reverse());
-    const fromTree = await loadSplit({
-      dataset: "cifar10",
-      dataDir: tree,
-      split: "test",
-      cacheDir: cache,
-    });
-    const fromArchive = await loadSplit({
-      dataset: "cifar10",
-      dataDir: path.join(tmp.dir, "archive"),
-      split: "test",
-      cacheDir: cache,
-    });
-    assert.deepEqual(fromArchive.labels, fromTree.labels);
-    assert.deepEqual(fromArchive.pixels, fromTree.pixels);
-    assert.equal(fromArchive.checksum, fromTree.checksum);
+    const fromTree = await load(tree, "test");
+    const fromArchive = await load(path.join(tmp.dir, "archive"), "test");
+    assertSameSplit(fromArchive, fromTree);
   });
 
   it("turns grayscale and CMYK JPEGs into RGB", async () => {
     const dir = path.join(tmp.dir, "colour");
-    for (const name of CLASSES)
-      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [9, 9, 9]));
+    writeClassTree(dir, "test", CLASSES, "a.jpg", solidJpeg(32, [9, 9, 9]));
     const gray = await grayJpeg(32, 32, 77);
     const cmyk = await cmykJpeg(32, [200, 40, 40]);
     assert.equal(jpegComponents(gray), 1);
     assert.equal(jpegComponents(cmyk), 4);
     writeFile(path.join(dir, "test", "bird", "b.jpg"), gray);
     writeFile(path.join(dir, "test", "cat", "b.jpg"), cmyk);
-    const split = await loadSplit({
-      dataset: "cifar10",
-      dataDir: dir,
-      split: "test",
-      cacheDir: cache,
-    });
+    const split = await load(dir, "test");
     assert.equal(split.count, 12);
     const pixel = (n: number): number[] => [
       ...split.pixels.subarray(n * 3072, n * 3072 + 3),
@@ -249,65 +186,46 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
 
   it("names a file that is not a JPEG", async () => {
     const dir = path.join(tmp.dir, "corrupt");
-    for (const name of CLASSES)
-      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    writeClassTree(dir, "test", CLASSES, "a.jpg", solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "frog", "b.jpg"), "<html>not an image</html>");
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
+      load(dir, "test"),
       /frog[/\\]b\.jpg is not a JPEG or PNG image.*remove or replace/,
     );
   });
 
   it("names a truncated JPEG", async () => {
     const dir = path.join(tmp.dir, "cut");
-    for (const name of CLASSES)
-      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    writeClassTree(dir, "test", CLASSES, "a.jpg", solidJpeg(32, [1, 2, 3]));
     const whole = solidJpeg(32, [50, 60, 70]);
     writeFile(path.join(dir, "test", "ship", "b.jpg"), whole.subarray(0, 300));
-    await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
-      /ship[/\\]b\.jpg could not be decoded/,
-    );
+    await assert.rejects(load(dir, "test"), /ship[/\\]b\.jpg could not be decoded/);
   });
 
   it("names an image of the wrong size", async () => {
     const dir = path.join(tmp.dir, "size");
-    for (const name of CLASSES)
-      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    writeClassTree(dir, "test", CLASSES, "a.jpg", solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "dog", "b.jpg"), solidJpeg(24, [1, 2, 3]));
-    await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
-      /dog[/\\]b\.jpg is 24x24, expected 32x32/,
-    );
+    await assert.rejects(load(dir, "test"), /dog[/\\]b\.jpg is 24x24, expected 32x32/);
   });
 
   it("rejects an unknown class folder and reports missing ones", async () => {
     const dir = path.join(tmp.dir, "folders");
-    for (const name of CLASSES)
-      writeFile(path.join(dir, "test", name, "a.jpg"), solidJpeg(32, [1, 2, 3]));
+    writeClassTree(dir, "test", CLASSES, "a.jpg", solidJpeg(32, [1, 2, 3]));
     writeFile(path.join(dir, "test", "aeroplane", "a.jpg"), solidJpeg(32, [1, 2, 3]));
     await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
+      load(dir, "test"),
       /folder\(s\) aeroplane that are not CIFAR-10 classes/,
     );
     fs.rmSync(path.join(dir, "test", "aeroplane"), { recursive: true });
     fs.rmSync(path.join(dir, "test", "horse"), { recursive: true });
-    await assert.rejects(
-      loadSplit({ dataset: "cifar10", dataDir: dir, split: "test", cacheDir: cache }),
-      /lacks 1 CIFAR-10 class folder\(s\): horse/,
-    );
+    await assert.rejects(load(dir, "test"), /lacks 1 CIFAR-10 class folder\(s\): horse/);
   });
 
   it("warns when a split is smaller than the official one", async () => {
     const sink = logSink();
     const fresh = path.join(tmp.dir, "fresh-cache");
-    await loadSplit({
-      dataset: "cifar10",
-      dataDir: tree,
-      split: "test",
-      cacheDir: fresh,
-      log: sink.log,
-    });
+    await load(tree, "test", { log: sink.log, cacheDir: fresh });
     assert.ok(
       sink.lines.some((l) => /holds 20 test images, the official .* has 10000/.test(l)),
     );
@@ -322,6 +240,7 @@ describe("CIFAR-10 JPEG copy in ../shared (when present)", () => {
   const present = fs.existsSync(path.join(shared, "test.tar.gz"));
   const tmp = tempDir();
   after(tmp.cleanup);
+  const load = splitLoader("cifar10", path.join(tmp.dir, "cache"));
 
   it(
     "loads the real test split: 10000 images, 1000 per class",
@@ -331,12 +250,7 @@ describe("CIFAR-10 JPEG copy in ../shared (when present)", () => {
         : `no ${shared}/test.tar.gz here; skipping the real-data check`,
     },
     async () => {
-      const split = await loadSplit({
-        dataset: "cifar10",
-        dataDir: shared,
-        split: "test",
-        cacheDir: path.join(tmp.dir, "cache"),
-      });
+      const split = await load(shared, "test");
       assert.equal(split.count, 10000);
       assert.equal(split.height, 32);
       const counts = new Array(10).fill(0);

@@ -1,12 +1,16 @@
 /**
- * Small dataset files written in the exact release formats, for the tests.
+ * Small dataset files written in the exact release formats, and the loading
+ * and comparison helpers the dataset tests share.
  */
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import jpeg from "jpeg-js";
 import sharp from "sharp";
+import { loadSplit, type LoadSplitOptions } from "../../src/data/index.js";
+import type { DatasetName, ImageSplit } from "../../src/data/types.js";
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = "dcl-data-"): { dir: string; cleanup: () => void } {
@@ -179,4 +183,35 @@ export function writeFile(file: string, bytes: Uint8Array | string): void {
 export function logSink(): { lines: string[]; log: (line: string) => void } {
   const lines: string[] = [];
   return { lines, log: (line) => lines.push(line) };
+}
+
+/** Loads one split of a folder; extra options override the defaults. */
+export type SplitLoader = (
+  dataDir: string,
+  split: string,
+  extra?: Partial<LoadSplitOptions>,
+) => Promise<ImageSplit>;
+
+/** A loader of `dataset` splits that caches decoded splits in `cacheDir`. */
+export function splitLoader(dataset: DatasetName, cacheDir: string): SplitLoader {
+  return (dataDir, split, extra = {}) =>
+    loadSplit({ dataset, dataDir, split, cacheDir, ...extra });
+}
+
+/** Asserts that two copies of one split decoded to equal labels, pixels and checksum. */
+export function assertSameSplit(actual: ImageSplit, expected: ImageSplit): void {
+  assert.deepEqual(actual.labels, expected.labels);
+  assert.deepEqual(actual.pixels, expected.pixels);
+  assert.equal(actual.checksum, expected.checksum);
+}
+
+/** Writes one `name` image into every class folder of `split` under `dir`. */
+export function writeClassTree(
+  dir: string,
+  split: string,
+  classes: readonly string[],
+  name: string,
+  image: Uint8Array,
+): void {
+  for (const label of classes) writeFile(path.join(dir, split, label, name), image);
 }

@@ -3,11 +3,14 @@ import fs from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { datasetInfo, datasetSplits, imagenet100Classes } from "../../src/data/index.js";
+import { CIFAR10_CLASSES } from "../../src/data/info.js";
 
 describe("datasetInfo", () => {
   it("holds the CIFAR-10 facts of the official setup", () => {
     const info = datasetInfo("cifar10");
-    assert.deepEqual(info.classes, [
+    // written out once on purpose: the other tests import CIFAR10_CLASSES, and
+    // this literal is what pins it to the label order of the official release
+    assert.deepEqual(CIFAR10_CLASSES, [
       "airplane",
       "automobile",
       "bird",
@@ -19,6 +22,7 @@ describe("datasetInfo", () => {
       "ship",
       "truck",
     ]);
+    assert.deepEqual(info.classes, CIFAR10_CLASSES);
     assert.equal(info.classPrior, 0.1);
     assert.deepEqual(info.pretrainSplits, ["train"]);
     assert.equal(info.evalTestSplit, "test");

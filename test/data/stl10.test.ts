@@ -2,15 +2,22 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { loadSplit } from "../../src/data/index.js";
-import { stlImages, stlValue, tempDir, writeFile, writeTarGz } from "./fixtures.js";
+import {
+  assertSameSplit,
+  splitLoader,
+  stlImages,
+  stlValue,
+  tempDir,
+  writeFile,
+  writeTarGz,
+} from "./fixtures.js";
 
 const SIDE = 96;
 
 describe("STL-10 binary release", () => {
   const tmp = tempDir();
   after(tmp.cleanup);
-  const cache = path.join(tmp.dir, "cache");
+  const load = splitLoader("stl10", path.join(tmp.dir, "cache"));
   const dataDir = path.join(tmp.dir, "release");
   const binDir = path.join(dataDir, "stl10_binary");
   writeFile(path.join(binDir, "train_X.bin"), stlImages(3));
@@ -20,12 +27,7 @@ describe("STL-10 binary release", () => {
     ((n * SIDE + y) * SIDE + x) * 3 + c;
 
   it("turns column-major planes into row-major HWC pixels", async () => {
-    const split = await loadSplit({
-      dataset: "stl10",
-      dataDir,
-      split: "train",
-      cacheDir: cache,
-    });
+    const split = await load(dataDir, "train");
     assert.equal(split.count, 3);
     assert.equal(split.height, 96);
     assert.equal(split.width, 96);
@@ -44,12 +46,7 @@ describe("STL-10 binary release", () => {
   });
 
   it("gives unlabeled images the label -1", async () => {
-    const split = await loadSplit({
-      dataset: "stl10",
-      dataDir,
-      split: "unlabeled",
-      cacheDir: cache,
-    });
+    const split = await load(dataDir, "unlabeled");
     assert.equal(split.count, 2);
     assert.deepEqual([...split.labels], [-1, -1]);
     assert.equal(split.pixels[at(1, 3, 4, 0)], stlValue(1, 0, 3, 4));
@@ -65,31 +62,16 @@ describe("STL-10 binary release", () => {
         data: fs.readFileSync(path.join(binDir, n)),
       })),
     ]);
-    const fromDir = await loadSplit({
-      dataset: "stl10",
-      dataDir,
-      split: "train",
-      cacheDir: cache,
-    });
-    const fromArchive = await loadSplit({
-      dataset: "stl10",
-      dataDir: path.join(tmp.dir, "archive"),
-      split: "train",
-      cacheDir: cache,
-    });
-    assert.deepEqual(fromArchive.labels, fromDir.labels);
-    assert.deepEqual(fromArchive.pixels, fromDir.pixels);
-    assert.equal(fromArchive.checksum, fromDir.checksum);
+    const fromDir = await load(dataDir, "train");
+    const fromArchive = await load(path.join(tmp.dir, "archive"), "train");
+    assertSameSplit(fromArchive, fromDir);
   });
 
   it("names a truncated image file", async () => {
     const dir = path.join(tmp.dir, "short");
     writeFile(path.join(dir, "test_X.bin"), stlImages(2).subarray(0, 30000));
     writeFile(path.join(dir, "test_y.bin"), Buffer.from([1, 2]));
-    await assert.rejects(
-      loadSplit({ dataset: "stl10", dataDir: dir, split: "test", cacheDir: cache }),
-      /test_X\.bin has 30000 bytes.*truncated/,
-    );
+    await assert.rejects(load(dir, "test"), /test_X\.bin has 30000 bytes.*truncated/);
   });
 
   it("rejects labels outside 1..10 and label files of the wrong length", async () => {
@@ -97,22 +79,16 @@ describe("STL-10 binary release", () => {
     writeFile(path.join(dir, "test_X.bin"), stlImages(2));
     writeFile(path.join(dir, "test_y.bin"), Buffer.from([1, 0]));
     await assert.rejects(
-      loadSplit({ dataset: "stl10", dataDir: dir, split: "test", cacheDir: cache }),
+      load(dir, "test"),
       /test_y\.bin: label 0 of image 1 is outside 1\.\.10/,
     );
     writeFile(path.join(dir, "test_y.bin"), Buffer.from([1, 2, 3]));
-    await assert.rejects(
-      loadSplit({ dataset: "stl10", dataDir: dir, split: "test", cacheDir: cache }),
-      /describes 3 images but its partner file 2/,
-    );
+    await assert.rejects(load(dir, "test"), /describes 3 images but its partner file 2/);
   });
 
   it("asks for the missing label file", async () => {
     const dir = path.join(tmp.dir, "nolabels");
     writeFile(path.join(dir, "stl10_binary", "test_X.bin"), stlImages(1));
-    await assert.rejects(
-      loadSplit({ dataset: "stl10", dataDir: dir, split: "test", cacheDir: cache }),
-      /lacks test_y\.bin of the STL-10 test split/,
-    );
+    await assert.rejects(load(dir, "test"), /lacks test_y\.bin of the STL-10 test split/);
   });
 });
