@@ -16,6 +16,7 @@ import {
   defineFlags, FlagError, parseFlags, type ParsedFlags,
 } from "../cli/flags.js";
 import type { RunConfig } from "../config.js";
+import { DATASET_NAMES } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
 import { estimateSeconds, formatDuration } from "./estimate.js";
@@ -26,8 +27,6 @@ import { planCells, runCells, type RunnerOptions, type Trainer } from "./runner.
 
 /** How the usage lines name this program. */
 const PROGRAM = "npx tsx src/experiments/main.ts";
-
-const datasetNames: readonly DatasetName[] = ["cifar10", "stl10", "imagenet100"];
 
 /** Flags that pick the cells and folders; shared by run, plan and check. */
 const selectionFlags = defineFlags({
@@ -44,7 +43,7 @@ const selectionFlags = defineFlags({
   },
   dataset: {
     type: "string",
-    help: `comma-separated datasets to restrict to (${datasetNames.join(", ")}; ` +
+    help: `comma-separated datasets to restrict to (${DATASET_NAMES.join(", ")}; ` +
       "default: all present)",
   },
   dataRoot: {
@@ -201,9 +200,9 @@ function artefactByName(name: string): ArtefactName {
 }
 
 function checkDataset(name: string): DatasetName {
-  if (!(datasetNames as readonly string[]).includes(name)) {
+  if (!(DATASET_NAMES as readonly string[]).includes(name)) {
     throw new FlagError(
-      `--dataset: unknown dataset "${name}"; use ${datasetNames.join(", ")}`, "--dataset",
+      `--dataset: unknown dataset "${name}"; use ${DATASET_NAMES.join(", ")}`, "--dataset",
     );
   }
   return name as DatasetName;
