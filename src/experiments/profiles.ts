@@ -85,7 +85,7 @@ const quick: Profile = {
   eval: { ...defaultEval, knnK: 200, linearEpochs: 30, linearBatch: 256,
     trainSubset: 5000, testSubset: 1000 },
   seeds: [0, 1, 2],
-  negativesBatchSizes: [32, 128],
+  negativesBatchSizes: [32, 64],
   tauPlusValues: [0.05, 0.1, 0.2],
   positiveCounts: [1, 2],
   betaValues: [1.0],

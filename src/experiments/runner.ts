@@ -104,6 +104,9 @@ export function planCells(options: Omit<RunnerOptions, "train" | "identity" | "l
       return { ...entry, ...lookup(entry, cacheRoot, profile.name) };
     }),
   );
+  // seeds outermost (a stable sort keeps the grid order within a seed), so an
+  // interrupted grid still covers every setting with the seeds it finished
+  planned.sort((a, b) => a.cell.config.pretrain.seed - b.cell.config.pretrain.seed);
   return { planned, absent };
 }
 
