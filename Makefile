@@ -26,14 +26,14 @@ test: $(NODE_MODULES) typecheck ## type-check and run every test
 # The four objectives on real CIFAR-10 images with the small CPU encoder: each
 # run prints its kNN top-1 at initialisation and after pretraining, and writes
 # its full result to results/objectives/<loss>.json.
-DATA_DIR ?= data/cifar10
+OBJECTIVES_DATA ?= data/cifar10
 OBJECTIVES_FLAGS ?= --arch small --subset 4000 --batch-size 64 --epochs 3 \
   --train-subset 5000 --test-subset 1000 --linear-epochs 30 --linear-batch 256
 .PHONY: objectives
-objectives: $(NODE_MODULES) ## pretrain + evaluate the small encoder with each objective (DATA_DIR=)
+objectives: $(NODE_MODULES) ## pretrain + evaluate the small encoder with each objective (OBJECTIVES_DATA=)
 	@mkdir -p results/objectives
 	@for loss in biased debiased unbiased hard; do \
-	  node bin/dcl.js run $(OBJECTIVES_FLAGS) --loss $$loss --data-dir "$(DATA_DIR)" \
+	  node bin/dcl.js run $(OBJECTIVES_FLAGS) --loss $$loss --data-dir "$(OBJECTIVES_DATA)" \
 	    --checkpoint-dir checkpoints/objectives-$$loss \
 	    --json results/objectives/$$loss.json > /dev/null || exit 1; \
 	done

@@ -19,6 +19,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "./util/gradients.js";
 
+/**
+ * Smallest temperature accepted. The floor N e^(-1/t) and negatives at
+ * similarity -1 are e^(-2/t) times the largest term; at t = 0.05 that is
+ * 4e-18, comfortably inside float32, while below about 0.03 it underflows.
+ */
+export const minTemperature = 0.05;
+
 /** Which objective contrastiveLoss computes. */
 export type ContrastiveKind = "biased" | "debiased" | "unbiased" | "hard";
 
@@ -87,8 +94,11 @@ function validate(
     throw new Error(`contrastiveLoss: unknown kind "${options.kind}"; use one of ${kinds.join(", ")}`);
   }
   const t = options.temperature;
-  if (!(Number.isFinite(t) && t > 0)) {
-    throw new Error(`contrastiveLoss: temperature must be a positive number; got ${t}`);
+  if (!(Number.isFinite(t) && t >= minTemperature)) {
+    throw new Error(
+      `contrastiveLoss: temperature must be a number >= ${minTemperature}; got ${t} ` +
+        "(below it the terms exp(-2/t) of the debiased estimate underflow float32)",
+    );
   }
   const tauPlus = options.tauPlus ?? 0.1;
   if (!(Number.isFinite(tauPlus) && tauPlus >= 0 && tauPlus < 1)) {
@@ -194,8 +204,8 @@ function negativeMask(batch: number, labels: Int32Array | null): tf.Tensor2D {
 
 /**
  * The hard-negative sum: sum_j w_ij neg_ij / mean_j w_ij over the N negatives,
- * with importance weights w_ij = exp(beta * s(i, j) / t). Weights are shifted
- * by exp(-beta/t) to stay finite; the shift cancels in the ratio.
+ * with importance weights w_ij = exp(beta * s(i, j) / t). Each row's weights
+ * are divided by their largest one to stay finite; the factor cancels in the ratio.
  */
 function reweighted(
   logits: tf.Tensor,
@@ -204,7 +214,10 @@ function reweighted(
   beta: number,
   negatives: number,
 ): tf.Tensor {
-  const weights = tf.mul(tf.exp(tf.mul(logits, beta)), mask); // [2B, 2B]
+  // shift each row by its largest negative logit so the largest weight is 1
+  const masked = tf.add(logits, tf.mul(tf.sub(mask, 1), 1e9)); // non-negatives -> -1e9
+  const rowMax = tf.max(masked, 1, true); // [2B, 1]
+  const weights = tf.mul(tf.exp(tf.mul(tf.sub(logits, rowMax), beta)), mask); // [2B, 2B]
   const meanWeight = tf.div(tf.sum(weights, 1), negatives); // [2B]
   return tf.div(tf.sum(tf.mul(weights, neg), 1), meanWeight);
 }

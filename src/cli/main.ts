@@ -17,10 +17,11 @@ import { datasetInfo, defaultDataDir, loadSplit } from "../data/index.js";
 import { prepareDataset } from "../data/prepare.js";
 import type { DatasetName } from "../data/types.js";
 import { createEncoder, encoderPresets } from "../models/encoder.js";
-import { checkpointConfig, configHash, loadCheckpoint } from "../train/checkpoint.js";
-import { pretrain } from "../train/pretrain.js";
+import { checkpointConfig, checkpointFile, configHash, loadCheckpoint } from "../train/checkpoint.js";
+import { checkObjectiveFitsData, pretrain } from "../train/pretrain.js";
 import { evaluateEncoder, loadEvaluation, runExperiment } from "../train/run.js";
 import { NonFiniteLossError } from "../train/step.js";
+import { minTemperature } from "../loss.js";
 import { defineFlags, FlagError, parseFlags, type FlagSchema, type ParsedFlags } from "./flags.js";
 
 const datasets = ["cifar10", "stl10", "imagenet100"] as const;
@@ -52,7 +53,7 @@ const pretrainFlags = defineFlags({
     default: "debiased",
     help: "objective: biased (SimCLR), debiased, unbiased (needs labels), hard",
   },
-  temperature: { type: "float", min: 1e-3, default: defaultLoss.temperature, help: "temperature t" },
+  temperature: { type: "float", min: minTemperature, default: defaultLoss.temperature, help: "temperature t" },
   tauPlus: { type: "float", min: 0, max: 0.999999, default: defaultLoss.tauPlus, help: "class prior tau+ in [0, 1)" },
   beta: { type: "float", min: 0, default: defaultLoss.beta, help: "hardness beta of the hard objective" },
   positives: { type: "int", min: 1, default: 1, help: "positive views M in the debiasing correction" },
@@ -150,14 +151,15 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
       const backend = await startBackend(f);
       const dir = f.checkpointDir ?? path.join("checkpoints", configHash(config));
       const info = datasetInfo(config.dataset);
+      checkObjectiveFitsData(config, info);
       const splits = [];
       for (const split of info.pretrainSplits) {
         splits.push(await loadSplit({ dataset: config.dataset, dataDir: config.dataDir, split, log }));
       }
       const encoder = createEncoder(config.encoder, config.seed);
       await pretrain(encoder, splits, info, config, { log, backend, checkpointDir: dir });
-      log(`encoder saved in ${path.join(dir, "pretrain.ckpt")}; evaluate it with: ` +
-        `dcl evaluate --checkpoint ${path.join(dir, "pretrain.ckpt")}`);
+      const file = checkpointFile(dir);
+      log(`encoder saved in ${file}; evaluate it with: dcl evaluate --checkpoint ${file}`);
     },
   },
 
@@ -173,14 +175,18 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
       } as const satisfies FlagSchema;
       const f = parse(schema, argv, "dcl evaluate", this.summary);
       if (f === null) return;
-      const pretrained = checkpointConfig(f.checkpoint);
+      // a checkpoint folder (what dcl pretrain prints as --checkpoint-dir) works too
+      const file = fs.existsSync(f.checkpoint) && fs.statSync(f.checkpoint).isDirectory()
+        ? checkpointFile(f.checkpoint)
+        : f.checkpoint;
+      const pretrained = checkpointConfig(file);
       await startBackend(f);
       const encoder = createEncoder(pretrained.encoder, pretrained.seed);
-      loadCheckpoint(f.checkpoint, pretrained, encoder, null);
+      loadCheckpoint(file, pretrained, encoder, null);
       const config = evalConfig(f);
       const evaluation = await loadEvaluation(pretrained.dataset, f.dataDir ?? pretrained.dataDir, config, log);
       const scores = await evaluateEncoder(encoder, evaluation, config, pretrained.seed, log);
-      const text = JSON.stringify({ checkpoint: f.checkpoint, eval: config, ...scores }, null, 2);
+      const text = JSON.stringify({ checkpoint: file, eval: config, ...scores }, null, 2);
       process.stdout.write(`${text}\n`);
       if (f.json !== undefined) writeJson(f.json, text);
     },

@@ -135,8 +135,15 @@ export function loadCheckpoint(
     );
   }
 
-  // float data starts right after the header
+  // float data starts right after the header and fills the rest of the file
   const dataStart = magic.length + 4 + bytes.readUInt32LE(magic.length);
+  const floatCount = header.tensors.reduce((n, t) => n + t.length, 0);
+  if (bytes.length !== dataStart + floatCount * 4) {
+    throw new Error(
+      `checkpoint ${file} is truncated or damaged (${bytes.length} bytes, ` +
+        `expected ${dataStart + floatCount * 4}); pretrain again to rebuild it`,
+    );
+  }
   const floats = (entry: TensorEntry): Float32Array => {
     const start = dataStart + entry.offset * 4;
     const end = start + entry.length * 4;
@@ -171,10 +178,25 @@ export function loadCheckpoint(
 
 /** The pretraining configuration stored in a checkpoint file. */
 export function checkpointConfig(file: string): PretrainConfig {
-  if (!fs.existsSync(file)) {
-    throw new Error(`no checkpoint at ${file}: pass the file written by \`dcl pretrain\``);
+  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    throw new Error(
+      `no checkpoint file at ${file}: pass the pretrain.ckpt file written by \`dcl pretrain\``,
+    );
   }
   return parseHeader(fs.readFileSync(file), file).pretrain;
+}
+
+/** The checkpoint file of a run's checkpoint folder. */
+export function checkpointFile(dir: string): string {
+  return path.join(dir, "pretrain.ckpt");
+}
+
+/** Fail early, before any training, when the checkpoint folder cannot be used. */
+export function checkCheckpointDir(dir: string): void {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new Error(`checkpoint folder ${dir} is a file; choose a folder with --checkpoint-dir`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
 }
 
 function parseHeader(bytes: Buffer, file: string): Header {

@@ -4,7 +4,6 @@
  * backend), a progress bar on a terminal, and a checkpoint after every epoch
  * so that an interrupted run resumes where it stopped.
  */
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { TwoViewLoader, augmentOptionsFor } from "../augment/simclr.js";
 import type { EpochRecord, PretrainConfig } from "../config.js";
@@ -12,7 +11,12 @@ import type { DatasetInfo, ImageSplit } from "../data/types.js";
 import type { Encoder } from "../models/encoder.js";
 import { permutation } from "../util/rng.js";
 import { formatDuration, ProgressBar } from "../util/progress.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import {
+  checkCheckpointDir,
+  checkpointFile,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.js";
 import { createTrainStep } from "./step.js";
 
 export interface PretrainOptions {
@@ -61,11 +65,18 @@ export async function pretrain(
   });
 
   // resume from the checkpoint of an interrupted run of the same configuration
-  const checkpoint =
-    options.checkpointDir === undefined ? undefined : path.join(options.checkpointDir, "pretrain.ckpt");
+  let checkpoint: string | undefined;
   const records: EpochRecord[] = [];
-  if (checkpoint !== undefined) {
+  if (options.checkpointDir !== undefined) {
+    checkCheckpointDir(options.checkpointDir);
+    checkpoint = checkpointFile(options.checkpointDir);
     const done = loadCheckpoint(checkpoint, config, encoder, trainer.optimizer);
+    if (done !== null && done.length > config.epochs) {
+      throw new Error(
+        `checkpoint ${checkpoint} already holds ${done.length} epochs, more than the ` +
+          `${config.epochs} asked for; raise --epochs or choose another checkpoint folder`,
+      );
+    }
     if (done !== null && done.length > 0) {
       records.push(...done);
       options.log(`resuming from ${checkpoint}: ${done.length}/${config.epochs} epochs already done`);
@@ -112,8 +123,26 @@ export async function pretrain(
     );
     if (checkpoint !== undefined) await saveCheckpoint(checkpoint, config, encoder, trainer.optimizer, records);
   }
+  // an untrained encoder (epochs = 0) is saved too, as the baseline it is
+  if (checkpoint !== undefined && config.epochs === 0) {
+    await saveCheckpoint(checkpoint, config, encoder, trainer.optimizer, records);
+  }
   trainer.optimizer.dispose();
   return records;
+}
+
+/**
+ * Checks that need only the configuration and the dataset's facts, so a run
+ * can fail before any data is decoded.
+ */
+export function checkObjectiveFitsData(config: PretrainConfig, info: DatasetInfo): void {
+  if (config.loss.kind === "unbiased" && info.pretrainSplits.includes("unlabeled")) {
+    throw new Error(
+      `the unbiased objective needs the true label of every pretraining image, but ` +
+        `${info.name} pretrains on its unlabeled split too; use another objective ` +
+        "or a fully labelled dataset such as cifar10",
+    );
+  }
 }
 
 function checkConfig(config: PretrainConfig, sources: readonly ImageSplit[]): void {

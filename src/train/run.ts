@@ -14,7 +14,7 @@ import { knnAccuracy } from "../eval/knn.js";
 import { linearProbe } from "../eval/linear.js";
 import { createEncoder, type Encoder } from "../models/encoder.js";
 import { permutation } from "../util/rng.js";
-import { pretrain } from "./pretrain.js";
+import { checkObjectiveFitsData, pretrain } from "./pretrain.js";
 
 export interface RunOptions {
   /** Receives progress lines (default: stderr). */
@@ -42,6 +42,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
 
   // data: pretraining splits, then the evaluation splits at evaluation size
   const info = datasetInfo(p.dataset);
+  checkObjectiveFitsData(p, info);
   const pretrainSplits: ImageSplit[] = [];
   for (const split of info.pretrainSplits) {
     pretrainSplits.push(await loadSplit({ dataset: p.dataset, dataDir: p.dataDir, split, log }));

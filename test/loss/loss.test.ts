@@ -115,6 +115,10 @@ describe("contrastiveLoss against the written-out formulas", () => {
   const cases: ContrastiveLossOptions[] = [
     { kind: "biased", temperature: 0.5 },
     { kind: "biased", temperature: 0.1 },
+    { kind: "biased", temperature: 0.05 },
+    { kind: "debiased", temperature: 0.05, tauPlus: 0.1 },
+    { kind: "unbiased", temperature: 0.05, labels },
+    { kind: "hard", temperature: 0.05, tauPlus: 0.1, beta: 3 },
     { kind: "debiased", temperature: 0.5, tauPlus: 0.1 },
     { kind: "debiased", temperature: 0.2, tauPlus: 0.05 },
     { kind: "debiased", temperature: 0.5, tauPlus: 0.9 },
@@ -243,6 +247,7 @@ describe("invalid options", () => {
     ["wrong label count", () => contrastiveLoss(a(), a(), { kind: "unbiased", temperature: 0.5, labels: [1] }), /1 labels for a batch of 2/],
     ["B < 2", () => contrastiveLoss(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0]]), { kind: "biased", temperature: 0.5 }), /B >= 2/],
     ["temperature 0", () => contrastiveLoss(a(), a(), { kind: "biased", temperature: 0 }), /temperature/],
+    ["temperature below the float32 limit", () => contrastiveLoss(a(), a(), { kind: "biased", temperature: 0.01 }), /underflow/],
     ["shape mismatch", () => contrastiveLoss(a(), tf.tensor2d([[1, 0, 0], [0, 1, 0]]), { kind: "biased", temperature: 0.5 }), /same shape/],
     ["negative beta", () => contrastiveLoss(a(), a(), { kind: "hard", temperature: 0.5, beta: -1 }), /beta/],
   ];

@@ -100,6 +100,36 @@ describe("pretraining", () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test("epochs = 0 saves the untrained encoder; asking for fewer epochs than done is refused", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcl-zero-"));
+    const data = [quadrantSplit(32, 6)];
+    await pretrain(createEncoder(config.encoder, 1), data, info, { ...config, epochs: 0 }, { ...quiet, checkpointDir: dir });
+    assert.ok(fs.existsSync(path.join(dir, "pretrain.ckpt")));
+    await pretrain(createEncoder(config.encoder, 1), data, info, { ...config, epochs: 1 }, { ...quiet, checkpointDir: dir });
+    await assert.rejects(
+      pretrain(createEncoder(config.encoder, 1), data, info, { ...config, epochs: 0 }, { ...quiet, checkpointDir: dir }),
+      /already holds 1 epochs, more than the 0 asked for/,
+    );
+    // a checkpoint cut anywhere, even inside the optimiser state, is refused
+    const file = path.join(dir, "pretrain.ckpt");
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 8));
+    await assert.rejects(
+      pretrain(createEncoder(config.encoder, 1), data, info, config, { ...quiet, checkpointDir: dir }),
+      /truncated or damaged/,
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test("a checkpoint folder that is a file is refused before any training", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dcl-file-")), "taken");
+    fs.writeFileSync(file, "x");
+    await assert.rejects(
+      pretrain(createEncoder(config.encoder, 1), [quadrantSplit(32, 6)], info, config, { ...quiet, checkpointDir: file }),
+      /is a file/,
+    );
+  });
+
   test("the unbiased objective refuses unlabeled pretraining images", async () => {
     const encoder = createEncoder(config.encoder, 1);
     await assert.rejects(
