@@ -56,7 +56,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     chunkSize: env.BENCH_CHUNK ? whole(env, "BENCH_CHUNK", 0, 1) : null,
     retryChunk: whole(env, "BENCH_RETRY_CHUNK", 128, 0) || null,
     stallSeconds: whole(env, "BENCH_STALL_S", 180, 1),
-    dataDir: env.BENCH_DATA || "/work/shared/data/cifar10-jpeg",
+    dataDir: env.BENCH_DATA || "../shared/data/cifar10-jpeg",
     python: env.BENCH_PYTHON || "/usr/bin/python3",
     out: env.BENCH_OUT || fileURLToPath(new URL("results/latest.json", import.meta.url)),
   };

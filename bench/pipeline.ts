@@ -41,7 +41,7 @@ export interface PipelineResult {
 }
 
 async function main(): Promise<void> {
-  const dataDir = process.argv[2] ?? "/work/shared/data/cifar10-jpeg";
+  const dataDir = process.argv[2] ?? "../shared/data/cifar10-jpeg";
   const { split, decodeSeconds, note } = await imagesFrom(dataDir);
   const augment = measureAugment(split);
 
