@@ -160,13 +160,23 @@ async function useLocalCopy(
   }
 
   // the official archive is checked; any other archive is taken as it is
-  if (path.basename(from) === release.file) await verifyMd5(from, release.md5);
+  if (path.basename(from) === release.file) {
+    await verifyMd5(from, release.md5).catch((error: Error) => {
+      throw new Error(
+        `${error.message} (if ${from} is an archive you packed yourself, rename it ` +
+          "or pass its unpacked folder with --from)",
+      );
+    });
+  }
   else
     log(
       `${dataset}: ${path.basename(from)} is not ${release.file}; unpacking it unchecked`,
     );
   await unpack(from, dataDir, log);
   finishCheck(dataset, dataDir, log);
+
+  // an archive of another dataset leaves nothing readable: fail, not warn
+  for (const split of datasetSplits(dataset)) await findSplitSource(dataset, dataDir, split);
 }
 
 async function verifyMd5(file: string, expected: string): Promise<void> {

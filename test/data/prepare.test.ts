@@ -201,7 +201,16 @@ describe("downloads and make data", () => {
         dataDir: path.join(tmp.dir, "from"),
         from: local,
       }),
-      /has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530/,
+      /has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530.*rename it/,
+    );
+  });
+
+  it("fails when an archive given with --from holds no split of the dataset", async () => {
+    const other = path.join(tmp.dir, "local", "not-cifar.tar.gz");
+    writeFile(other, zlib.gzipSync(tarBytes([{ name: "stl10_binary/train_X.bin", data: Buffer.alloc(8) }])));
+    await assert.rejects(
+      prepareDataset({ dataset: "cifar10", dataDir: path.join(tmp.dir, "wrong"), from: other }),
+      /cifar10/,
     );
   });
 
