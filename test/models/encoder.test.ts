@@ -104,7 +104,9 @@ describe("encoders", () => {
   });
 
   test("bad configurations are rejected with a clear message", () => {
-    assert.throws(() => createEncoder({ ...encoderPresets.small, widths: [8, 16], blocks: [1] }), /as many widths/);
-    assert.throws(() => createEncoder({ ...encoderPresets.small, widths: [0] , blocks: [1] }), /positive integers/);
+    const config = (widths: number[], blocks: number[]) =>
+      ({ ...encoderPresets.small, widths, blocks });
+    assert.throws(() => createEncoder(config([8, 16], [1]), 0), /as many widths/);
+    assert.throws(() => createEncoder(config([0], [1]), 0), /positive integers/);
   });
 });
