@@ -47,7 +47,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   for (const split of info.pretrainSplits) {
     pretrainSplits.push(await loadSplit({ dataset: p.dataset, dataDir: p.dataDir, split, log }));
   }
-  const evaluation = await loadEvaluation(p.dataset, p.dataDir, config.eval, log);
+  const evaluation = await loadEvaluation(p.dataset, p.dataDir, config.eval, log, pretrainSplits);
 
   // the untrained encoder is the baseline every trained one must beat
   const encoder = createEncoder(p.encoder, p.seed);
@@ -92,15 +92,21 @@ export interface Evaluation {
   test: { split: ImageSplit; indices: Int32Array };
 }
 
-/** Load a dataset's evaluation splits at evaluation size and pick their subsets. */
+/**
+ * Load a dataset's evaluation splits at evaluation size and pick their
+ * subsets; a split already in `loaded` at that size is used as it is.
+ */
 export async function loadEvaluation(
   dataset: DatasetName,
   dataDir: string,
   config: EvalConfig,
   log: (line: string) => void = stderrLog,
+  loaded: readonly ImageSplit[] = [],
 ): Promise<Evaluation> {
   const info = datasetInfo(dataset);
-  const load = (split: string) => loadSplit({ dataset, dataDir, split, size: info.evalSize, log });
+  const load = async (split: string) =>
+    loaded.find((s) => s.split === split && s.height === info.evalSize && s.width === info.evalSize) ??
+    loadSplit({ dataset, dataDir, split, size: info.evalSize, log });
   const train = await load(info.evalTrainSplit);
   const test = await load(info.evalTestSplit);
   return {
