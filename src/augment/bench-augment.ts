@@ -6,6 +6,7 @@
 import { extname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { residentSplit } from "../data/pixels.js";
 import type { ImageSplit } from "../data/types.js";
 import { Rng } from "../util/rng.js";
 import { defaultAugmentOptions } from "./options.js";
@@ -35,7 +36,7 @@ export function syntheticSplit(count: number, size: number, seed = 1): ImageSpli
   for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 255;
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) labels[i] = i % 10;
-  return {
+  return residentSplit({
     dataset: "cifar10",
     split: "synthetic",
     count,
@@ -45,7 +46,7 @@ export function syntheticSplit(count: number, size: number, seed = 1): ImageSpli
     labels,
     classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
     checksum: "synthetic",
-  };
+  });
 }
 
 /**
@@ -99,8 +100,10 @@ export async function benchAugmentWorkers(
 ): Promise<{ workers: number; imagesPerSecond: number }> {
   const batchSize = 256;
   const split = syntheticSplit(batchSize * 4, inputSize);
-  const shared = new SharedArrayBuffer(split.pixels.length);
-  new Uint8Array(shared).set(split.pixels);
+  // workers share one copy of a resident split (whole() refuses a paged one)
+  const bytes = split.pixels.whole();
+  const shared = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(shared).set(bytes);
   // the worker module has the extension of this one (.ts under tsx, .js when built)
   const ext = extname(fileURLToPath(import.meta.url));
   const script = new URL(`./bench-worker${ext}`, import.meta.url);

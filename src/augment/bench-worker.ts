@@ -4,6 +4,7 @@
  * how many images it finished.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { residentSplit } from "../data/pixels.js";
 import type { ImageSplit } from "../data/types.js";
 import { TwoViewLoader } from "./loader.js";
 import { defaultAugmentOptions } from "./options.js";
@@ -20,7 +21,7 @@ export interface BenchWorkerInput {
 
 if (parentPort !== null) {
   const input = workerData as BenchWorkerInput;
-  const split: ImageSplit = {
+  const split: ImageSplit = residentSplit({
     dataset: "cifar10",
     split: "synthetic",
     count: input.count,
@@ -30,7 +31,7 @@ if (parentPort !== null) {
     labels: new Int32Array(input.count),
     classes: [],
     checksum: "synthetic",
-  };
+  });
   const loader = new TwoViewLoader(split, {
     batchSize: input.batchSize,
     seed: input.seed,

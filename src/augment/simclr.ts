@@ -56,7 +56,6 @@ export function evalBatch(
   validateNormalisation(options);
   const size = options.outSize;
   checkOutput(out, indices.length, size, "evalBatch");
-  const imageBytes = split.height * split.width * 3;
   const stride = size * size * 3;
   const same = split.height === size && split.width === size;
   const resampler = same ? null : createResampler(size, split.height, split.width);
@@ -65,11 +64,11 @@ export function evalBatch(
 
   // each image: resize (when needed) and normalise
   for (let k = 0; k < indices.length; k++) {
-    const offset = checkIndex(split, indices[k]) * imageBytes;
+    const { bytes, offset } = split.pixels.image(checkIndex(split, indices[k]));
     if (resampler === null) {
-      for (let i = 0; i < stride; i++) view[i] = split.pixels[offset + i] / 255;
+      for (let i = 0; i < stride; i++) view[i] = bytes[offset + i] / 255;
     } else {
-      resampleCrop(split.pixels, offset, split.width, whole, resampler, view);
+      resampleCrop(bytes, offset, split.width, whole, resampler, view);
     }
     normaliseInto(view, size * size, options.mean, options.std, out, k * stride);
   }

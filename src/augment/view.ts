@@ -62,10 +62,11 @@ export class ViewAugmenter {
     const pixels = size * size;
     sampleViewParams(split.height, split.width, rng, options, params);
 
-    // random resized crop, then the mirror
-    const imageOffset = index * split.height * split.width * 3;
+    // random resized crop (the image's bytes are used at once, as a paged
+    // store allows), then the mirror
+    const image = split.pixels.image(index);
     const resampler = this.resamplerFor(split.height, split.width);
-    resampleCrop(split.pixels, imageOffset, split.width, params.crop, resampler, view);
+    resampleCrop(image.bytes, image.offset, split.width, params.crop, resampler, view);
     if (params.flip) flipHorizontal(view, size, size);
 
     // colour jitter, its four steps in the drawn order

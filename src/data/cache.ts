@@ -5,11 +5,16 @@
  * Layout: 8 bytes magic "DCLSPLIT", uint32 LE header length, a JSON header
  * padded with spaces to a multiple of 8 bytes, int32 LE labels [count], then
  * uint8 pixels [count, height, width, 3]. Files are written under a temporary
- * name and renamed, so a reader sees a complete file or none.
+ * name and renamed, so a reader sees a complete file or none. A split small
+ * enough to decode in memory is written in one go (writeCache); a larger one
+ * is written image by image as it decodes (CacheStream) and then paged from
+ * the finished file.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { PagedPixels, ResidentPixels } from "./pixels.js";
+import type { ImageTarget } from "./source.js";
 import type { DatasetName, ImageSplit } from "./types.js";
 
 const MAGIC = "DCLSPLIT";
@@ -51,10 +56,15 @@ export function cacheFileName(key: CacheKey): string {
   return `${cachePrefix(key)}${where}-${key.fingerprint.slice(0, 16)}.u8`;
 }
 
-/** Read a cache entry; undefined when absent, an Error when it is damaged. */
+/**
+ * Read a cache entry; undefined when absent, an Error when it is damaged.
+ * Pixels of up to `residentLimit` bytes are read into memory; a larger
+ * split is returned paged from the file.
+ */
 export async function readCache(
   cacheDir: string,
   key: CacheKey,
+  residentLimit: number,
 ): Promise<ImageSplit | Error | undefined> {
   const file = path.join(cacheDir, cacheFileName(key));
   let handle: fs.promises.FileHandle;
@@ -65,7 +75,7 @@ export async function readCache(
     return err as Error;
   }
   try {
-    return await readOpenCache(handle, file, key);
+    return await readOpenCache(handle, file, key, residentLimit);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   } finally {
@@ -77,6 +87,7 @@ async function readOpenCache(
   handle: fs.promises.FileHandle,
   file: string,
   key: CacheKey,
+  residentLimit: number,
 ): Promise<ImageSplit | Error> {
   const { size: fileSize } = await handle.stat();
 
@@ -109,8 +120,19 @@ async function readOpenCache(
   await readFully(handle, labelBuffer, 12 + headerLength);
   const labels = new Int32Array(header.count);
   for (let i = 0; i < header.count; i++) labels[i] = labelBuffer.readInt32LE(i * 4);
-  const pixels = new Uint8Array(pixelBytes);
-  await readFully(handle, pixels, 12 + headerLength + labelBytes);
+
+  // pixels: into memory when small enough, otherwise paged from this file
+  const imageBytes = header.height * header.width * 3;
+  const start = 12 + headerLength + labelBytes;
+  let pixels: ResidentPixels | PagedPixels;
+  if (pixelBytes <= residentLimit) {
+    const bytes = new Uint8Array(pixelBytes);
+    await readFully(handle, bytes, start);
+    pixels = new ResidentPixels(bytes, imageBytes);
+  } else {
+    const layout = { file, start, count: header.count, imageBytes, fileSize };
+    pixels = new PagedPixels(layout);
+  }
 
   return {
     dataset: header.dataset,
@@ -126,9 +148,9 @@ async function readOpenCache(
 }
 
 /**
- * Write `split` to the cache atomically and delete older entries of the same
- * dataset, split, size and location. On any failure (a full disk included)
- * the temporary file is removed and the error is thrown.
+ * Write a resident `split` to the cache atomically and delete older entries
+ * of the same dataset, split, size and location. On any failure (a full disk
+ * included) the temporary file is removed and the error is thrown.
  */
 export async function writeCache(
   cacheDir: string,
@@ -137,35 +159,15 @@ export async function writeCache(
 ): Promise<string> {
   await fs.promises.mkdir(cacheDir, { recursive: true });
   const file = path.join(cacheDir, cacheFileName(key));
-  const temp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-
-  // header padded so that the labels start on an 8-byte boundary
-  const header: CacheHeader = {
-    version: FORMAT_VERSION,
-    dataset: split.dataset,
-    split: split.split,
-    count: split.count,
-    height: split.height,
-    width: split.width,
-    classes: [...split.classes],
-    checksum: split.checksum,
-    fingerprint: key.fingerprint,
-    location: path.resolve(key.location),
-  };
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((12 + Buffer.byteLength(json)) % 8)) % 8);
-  const prefix = Buffer.alloc(12);
-  prefix.write(MAGIC, 0, "latin1");
-  prefix.writeUInt32LE(Buffer.byteLength(json), 8);
-  const labels = Buffer.alloc(split.count * 4);
-  split.labels.forEach((label, i) => labels.writeInt32LE(label, i * 4));
+  const temp = temporaryName(file);
+  const head = encodeHead(headerOf(split, split.checksum, key));
+  const labels = encodeLabels(split.labels);
 
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(temp, "wx");
-    for (const part of [prefix, Buffer.from(json, "utf8"), labels])
-      await writeAll(handle, part);
-    await writeAll(handle, split.pixels);
+    for (const part of [head, labels]) await writeAll(handle, part);
+    await writeAll(handle, split.pixels.whole());
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -177,6 +179,214 @@ export async function writeCache(
   }
   await removeStale(cacheDir, key, path.basename(file));
   return file;
+}
+
+/** What a split's cache header says besides its checksum and key. */
+export type SplitShape = Pick<
+  ImageSplit,
+  "dataset" | "split" | "count" | "height" | "width" | "classes"
+>;
+
+// stands in for the checksum until the stream is complete: same length
+const PENDING_CHECKSUM = "0".repeat(64);
+
+/**
+ * A cache entry written image by image while a split decodes: images go to
+ * their final positions in a temporary file (in any order), the header and
+ * labels follow once every image is there, then the file is renamed into
+ * place. Memory use is the labels plus one image at a time.
+ */
+export class CacheStream implements ImageTarget {
+  /** Final name of the entry. */
+  readonly file: string;
+  /** Name while it is written. */
+  readonly temp: string;
+  private fd: number | undefined;
+  private readonly imageBytes: number;
+  /** Byte position of image 0 in the file. */
+  readonly start: number;
+  private readonly headLength: number;
+  private readonly stored: Uint8Array; // 1 per image once written
+  private storedCount = 0;
+
+  constructor(
+    private readonly cacheDir: string,
+    private readonly key: CacheKey,
+    private readonly shape: SplitShape,
+  ) {
+    this.file = path.join(cacheDir, cacheFileName(key));
+    this.temp = temporaryName(this.file);
+    this.imageBytes = shape.height * shape.width * 3;
+    this.headLength = encodeHead(headerOf(shape, PENDING_CHECKSUM, key)).length;
+    this.start = this.headLength + shape.count * 4;
+    this.stored = new Uint8Array(shape.count);
+    fs.mkdirSync(cacheDir, { recursive: true });
+    removeOrphans(cacheDir, key);
+    checkFreeSpace(cacheDir, this.start + shape.count * this.imageBytes, shape);
+    this.fd = fs.openSync(this.temp, "wx");
+  }
+
+  /** Bytes the finished file will have. */
+  get totalBytes(): number {
+    return this.start + this.shape.count * this.imageBytes;
+  }
+
+  /** Writes image `index` at its place in the file. */
+  put(index: number, image: Uint8Array): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.shape.count) {
+      throw new RangeError(`image index ${index} is outside [0, ${this.shape.count})`);
+    }
+    if (image.length !== this.imageBytes) {
+      throw new Error(
+        `image ${index} has ${image.length} bytes, ${this.imageBytes} expected`,
+      );
+    }
+    this.writeAt(image, this.start + index * this.imageBytes, `image ${index}`);
+    if (this.stored[index] === 0) {
+      this.stored[index] = 1;
+      this.storedCount++;
+    }
+  }
+
+  /**
+   * Writes header and labels, flushes and renames the entry into place, then
+   * deletes older entries of the same split. Returns the final file name.
+   */
+  async commit(labels: Int32Array, checksum: string): Promise<string> {
+    const { count } = this.shape;
+    if (this.storedCount !== count) {
+      const missing = this.stored.indexOf(0);
+      throw new Error(
+        `${this.temp}: ${count - this.storedCount} of ${count} images were never ` +
+          `written (the first is image ${missing}); the decoder stopped early`,
+      );
+    }
+    if (labels.length !== count) {
+      throw new Error(`${this.temp}: ${labels.length} labels for ${count} images`);
+    }
+    const head = encodeHead(headerOf(this.shape, checksum, this.key));
+    if (head.length !== this.headLength) {
+      throw new Error(`${this.temp}: the header changed length; checksum ${checksum}`);
+    }
+    this.writeAt(head, 0, "the header");
+    this.writeAt(encodeLabels(labels), head.length, "the labels");
+    const fd = this.fd as number;
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    this.fd = undefined;
+    fs.renameSync(this.temp, this.file);
+    await removeStale(this.cacheDir, this.key, path.basename(this.file));
+    return this.file;
+  }
+
+  /** Closes and deletes the temporary file; safe to call more than once. */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already unusable: the file is removed below either way
+      }
+      this.fd = undefined;
+    }
+    fs.rmSync(this.temp, { force: true });
+  }
+
+  private writeAt(bytes: Uint8Array, position: number, what: string): void {
+    if (this.fd === undefined) throw new Error(`${this.temp} is already closed`);
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const length = Math.min(CHUNK, bytes.length - written);
+        written += fs.writeSync(this.fd, bytes, written, length, position + written);
+      }
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const gib = (this.totalBytes / 2 ** 30).toFixed(2);
+      throw new Error(
+        `could not write ${what} to the cache file ${this.temp} (${reason}); the ` +
+          `decoded ${this.shape.dataset}/${this.shape.split} needs ${gib} GiB in ` +
+          `${this.cacheDir}: free space there (or make that folder a link to a ` +
+          "larger disk) and load the split again",
+      );
+    }
+  }
+}
+
+/**
+ * Deletes temporary files of this split left by writers that no longer run
+ * (killed mid-decode): at ImageNet scale each may hold gigabytes.
+ */
+function removeOrphans(cacheDir: string, key: CacheKey): void {
+  const stem = `${cachePrefix(key)}${shortHash(path.resolve(key.location))}-`;
+  for (const name of fs.readdirSync(cacheDir)) {
+    const match = /\.u8\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!name.startsWith(stem) || match === null) continue;
+    if (!processRuns(Number(match[1]))) {
+      fs.rmSync(path.join(cacheDir, name), { force: true });
+    }
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    // signal 0 only asks whether the process exists
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function checkFreeSpace(cacheDir: string, bytes: number, shape: SplitShape): void {
+  // a stream of many GB should fail now, not after an hour of decoding
+  const stats = fs.statfsSync(cacheDir);
+  const free = stats.bavail * stats.bsize;
+  if (free < bytes) {
+    const gib = (n: number): string => (n / 2 ** 30).toFixed(2);
+    throw new Error(
+      `${cacheDir} has ${gib(free)} GiB free, the decoded ` +
+        `${shape.dataset}/${shape.split} (${shape.count} images of ` +
+        `${shape.width}x${shape.height}) needs ${gib(bytes)} GiB: free space there ` +
+        "(or make that folder a link to a larger disk) and load the split again",
+    );
+  }
+}
+
+function headerOf(shape: SplitShape, checksum: string, key: CacheKey): CacheHeader {
+  return {
+    version: FORMAT_VERSION,
+    dataset: shape.dataset,
+    split: shape.split,
+    count: shape.count,
+    height: shape.height,
+    width: shape.width,
+    classes: [...shape.classes],
+    checksum,
+    fingerprint: key.fingerprint,
+    location: path.resolve(key.location),
+  };
+}
+
+/** Magic, header length and the JSON header, padded to a multiple of 8 bytes. */
+function encodeHead(header: CacheHeader): Buffer {
+  // padding puts the labels on an 8-byte boundary
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((12 + Buffer.byteLength(json)) % 8)) % 8);
+  const prefix = Buffer.alloc(12);
+  prefix.write(MAGIC, 0, "latin1");
+  prefix.writeUInt32LE(Buffer.byteLength(json), 8);
+  return Buffer.concat([prefix, Buffer.from(json, "utf8")]);
+}
+
+function encodeLabels(labels: Int32Array): Buffer {
+  const bytes = Buffer.alloc(labels.length * 4);
+  labels.forEach((label, i) => bytes.writeInt32LE(label, i * 4));
+  return bytes;
+}
+
+function temporaryName(file: string): string {
+  return `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
 }
 
 async function removeStale(cacheDir: string, key: CacheKey, keep: string): Promise<void> {

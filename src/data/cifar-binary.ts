@@ -18,6 +18,7 @@ import {
   sha256Hex,
   stampFile,
   type DecodedImages,
+  type OpenTarget,
   type SplitSource,
 } from "./source.js";
 import { readTar } from "./tar.js";
@@ -72,7 +73,7 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
     location: dir,
     stamps,
     decoder: "cifar10-binary",
-    read: async (size, log) => {
+    read: async (size, log, open) => {
       checkReleaseSide(release, size);
       const batches: Buffer[] = [];
       for (const name of names)
@@ -82,6 +83,7 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
         names,
         batches,
         log,
+        open,
       );
     },
   };
@@ -93,7 +95,7 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
     location: archive,
     stamps: [await stampFile(archive, path.basename(archive))],
     decoder: "cifar10-binary",
-    read: async (size, log) => {
+    read: async (size, log, open) => {
       checkReleaseSide(release, size);
       log(`reading ${names.join(", ")} from ${archive}`);
       const batches = new Map<string, Buffer>();
@@ -118,17 +120,22 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
         names,
         names.map((n) => batches.get(n) as Buffer),
         log,
+        open,
       );
     },
   };
 }
 
-/** Turn batch files into HWC images, checking record length and labels. */
+/**
+ * Turn batch files into HWC images put into the target opened with `open`,
+ * checking record length and labels.
+ */
 export function decodeBatches(
   files: readonly string[],
   names: readonly string[],
   batches: readonly Uint8Array[],
   log: (line: string) => void,
+  open: OpenTarget,
 ): DecodedImages {
   // validate every file before allocating the output
   let count = 0;
@@ -148,8 +155,9 @@ export function decodeBatches(
     count += records;
   });
 
-  // planar RGB records become interleaved HWC pixels
-  const pixels = new Uint8Array(count * RECORD - count); // [count, 32, 32, 3]
+  // planar RGB records become interleaved HWC pixels, one image at a time
+  const target = open(count, SIDE, SIDE);
+  const pixels = new Uint8Array(3 * PLANE); // [32, 32, 3]
   const labels = new Int32Array(count);
   const manifest = new ManifestHash();
   let image = 0;
@@ -165,19 +173,18 @@ export function decodeBatches(
         );
       }
       labels[image] = label;
-      const out = image * 3 * PLANE;
       for (let p = 0; p < PLANE; p++) {
-        pixels[out + 3 * p] = bytes[offset + 1 + p] as number;
-        pixels[out + 3 * p + 1] = bytes[offset + 1 + PLANE + p] as number;
-        pixels[out + 3 * p + 2] = bytes[offset + 1 + 2 * PLANE + p] as number;
+        pixels[3 * p] = bytes[offset + 1 + p] as number;
+        pixels[3 * p + 1] = bytes[offset + 1 + PLANE + p] as number;
+        pixels[3 * p + 2] = bytes[offset + 1 + 2 * PLANE + p] as number;
       }
+      target.put(image, pixels);
     }
   });
   return {
     count,
     height: SIDE,
     width: SIDE,
-    pixels,
     labels,
     checksum: manifest.digest(),
   };

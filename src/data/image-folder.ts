@@ -10,12 +10,12 @@ import path from "node:path";
 import { decodeImage, type DecoderName } from "./decode.js";
 import {
   ManifestHash,
-  checkSplitBytes,
   isDirectory,
   isFile,
   stampFile,
   type DecodedImages,
   type FileStamp,
+  type OpenTarget,
   type SplitSource,
 } from "./source.js";
 import { listTar, readTar } from "./tar.js";
@@ -87,8 +87,8 @@ async function folderSource(
     location: splitDir,
     stamps,
     decoder: rules.decoder,
-    read: async (size, log) => {
-      const out = allocate(images, size, splitDir);
+    read: async (size, log, open) => {
+      const out = startOutput(images, size, open);
       const digests: string[] = new Array(images.length);
       await runPool(images.length, decodeConcurrency(rules.decoder), async (i) => {
         const image = images[i] as FolderImage;
@@ -100,7 +100,7 @@ async function folderSource(
             : await fs.promises.readFile(file);
         digests[i] = sha256(bytes);
         const pixels = await decodeImage(bytes, file, { size, decoder: rules.decoder });
-        out.pixels.set(pixels, i * pixels.length);
+        out.target.put(i, pixels);
         out.progress(log);
       });
       return out.finish(
@@ -122,7 +122,7 @@ async function archiveSource(
     location: archive,
     stamps: [await stampFile(archive, path.basename(archive))],
     decoder: rules.decoder,
-    read: async (size, log) => {
+    read: async (size, log, open) => {
       // first pass: names only, to fix the sorted order and the labels
       log(`listing ${archive}`);
       const members = new Map<string, { index: number; size: number }>();
@@ -134,7 +134,7 @@ async function archiveSource(
       });
 
       // second pass: decode each member into its slot as the archive streams
-      const out = allocate(images, size, archive);
+      const out = startOutput(images, size, open);
       const digests: string[] = new Array(images.length);
       const inFlight = new Set<Promise<void>>();
       const limit = decodeConcurrency(rules.decoder);
@@ -147,7 +147,7 @@ async function archiveSource(
         const task = (async () => {
           digests[slot.index] = sha256(bytes);
           const pixels = await decodeImage(bytes, file, { size, decoder: rules.decoder });
-          out.pixels.set(pixels, slot.index * pixels.length);
+          out.target.put(slot.index, pixels);
           out.progress(log);
         })().catch((err: unknown) => {
           failure ??= err;
@@ -282,14 +282,17 @@ function stampAll(dataDir: string, images: readonly FolderImage[]): FileStamp[] 
   });
 }
 
-/** The output buffer of a split plus progress reporting. */
-function allocate(images: readonly FolderImage[], size: number, where: string) {
+/**
+ * The output of a split (memory or the cache file, as the loader chooses;
+ * [N, size, size, 3] either way) plus progress reporting.
+ */
+function startOutput(images: readonly FolderImage[], size: number, open: OpenTarget) {
   const count = images.length;
-  const pixels = new Uint8Array(checkSplitBytes(count, size, where)); // [N, size, size, 3]
+  const target = open(count, size, size);
   let done = 0;
   let nextReport = Math.ceil(count / 10);
   return {
-    pixels,
+    target,
     progress(log: (line: string) => void): void {
       done++;
       if (done >= nextReport && count >= 1000) {
@@ -311,7 +314,6 @@ function allocate(images: readonly FolderImage[], size: number, where: string) {
         count,
         height: size,
         width: size,
-        pixels,
         labels,
         checksum: manifest.digest(),
       };

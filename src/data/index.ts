@@ -21,10 +21,24 @@ import {
   imagenet100Classes,
 } from "./info.js";
 import { sourceFingerprint, type SplitSource } from "./source.js";
+import {
+  DEFAULT_RESIDENT_LIMIT,
+  MAX_RESIDENT_LIMIT,
+  SplitOutput,
+  type FinishedPixels,
+} from "./split-output.js";
 import { STL10_ARCHIVE, STL10_BINARY_DIR, findStl10Binary } from "./stl10-binary.js";
 import type { DatasetName, ImageSplit } from "./types.js";
 
 export type { DatasetInfo, DatasetName, ImageSplit } from "./types.js";
+export {
+  PagedPixels,
+  ResidentPixels,
+  residentSplit,
+  type ImageBytes,
+  type PixelStore,
+} from "./pixels.js";
+export { DEFAULT_RESIDENT_LIMIT } from "./split-output.js";
 export {
   CIFAR10_CLASSES,
   DATASET_NAMES,
@@ -47,6 +61,12 @@ export interface LoadSplitOptions {
   size?: number;
   /** Where decoded splits are cached (default data/cache in the project). */
   cacheDir?: string;
+  /**
+   * Largest split, in pixel bytes, held in memory (default 2 GiB, at most
+   * 4 GiB). A larger one is decoded straight into its cache file and paged
+   * from there: ImageNet-100 train at 224 px needs about 19 GB of cache disk.
+   */
+  residentLimit?: number;
   log?: (line: string) => void;
 }
 
@@ -81,31 +101,54 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
     location: source.location,
     fingerprint: sourceFingerprint(source, size),
   };
-  const cached = await readCache(cacheDir, key);
+  const residentLimit = checkResidentLimit(options.residentLimit);
+  const cached = await readCache(cacheDir, key, residentLimit);
   if (cached instanceof Error) log(`warning: ignoring damaged cache: ${cached.message}`);
   if (cached !== undefined && !(cached instanceof Error)) {
-    log(`${dataset}/${split}: ${cached.count} images from the cache in ${cacheDir}`);
+    const how = cached.pixels.resident ? "" : " (paged from disk)";
+    log(`${dataset}/${split}: ${cached.count} images from the cache in ${cacheDir}${how}`);
     return cached;
   }
 
-  // decode from the source files, check the labels, then cache
+  // decode from the source files into memory or, for a large split, the cache file
   log(`${dataset}/${split}: decoding ${source.format} from ${source.location}`);
   const started = Date.now();
-  const decoded = await source.read(size, log);
-  checkClassCounts(dataset, split, decoded.labels, info.classes, source.location, log);
+  const output = new SplitOutput({
+    dataset,
+    split,
+    classes: info.classes,
+    cacheDir,
+    key,
+    residentLimit,
+  });
+  let finished: FinishedPixels;
+  let decoded: Awaited<ReturnType<SplitSource["read"]>>;
+  try {
+    decoded = await source.read(size, log, output.open);
+    checkClassCounts(dataset, split, decoded.labels, info.classes, source.location, log);
+    const { count, height, width, labels, checksum } = decoded;
+    finished = await output.finish(count, height, width, labels, checksum);
+  } catch (err) {
+    output.abort();
+    throw err;
+  }
   const result: ImageSplit = {
     dataset,
     split,
     count: decoded.count,
     height: decoded.height,
     width: decoded.width,
-    pixels: decoded.pixels,
+    pixels: finished.pixels,
     labels: decoded.labels,
     classes: info.classes,
     checksum: decoded.checksum,
   };
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   log(`${dataset}/${split}: decoded ${result.count} images in ${seconds} s`);
+  if (finished.cachedFile !== undefined) {
+    log(`${dataset}/${split}: streamed to ${finished.cachedFile}, paged from disk`);
+    return result;
+  }
   try {
     const file = await writeCache(cacheDir, key, result);
     log(`${dataset}/${split}: cached in ${file}`);
@@ -117,6 +160,17 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
     );
   }
   return result;
+}
+
+function checkResidentLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_RESIDENT_LIMIT;
+  if (!(limit >= 0 && limit <= MAX_RESIDENT_LIMIT)) {
+    throw new Error(
+      `residentLimit ${limit} is not a byte count in [0, ${MAX_RESIDENT_LIMIT}] ` +
+        "(Node holds at most 4 GiB in one array); pass a smaller limit",
+    );
+  }
+  return limit;
 }
 
 /** Official image counts per class, to catch incomplete or mixed-up files. */

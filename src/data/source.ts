@@ -14,17 +14,30 @@ export interface FileStamp {
   mtimeMs: number;
 }
 
-/** Decoded images and labels of one split, before they get a dataset name. */
+/**
+ * Labels and provenance of one decoded split, before it gets a dataset name;
+ * its pixels went to the ImageTarget the reader was given.
+ */
 export interface DecodedImages {
   count: number;
   height: number;
   width: number;
-  /** [count, height, width, 3] uint8 RGB */
-  pixels: Uint8Array;
   labels: Int32Array;
   /** Hex sha256 over the names, sizes and contents of the source files. */
   checksum: string;
 }
+
+/** Receives the decoded images of a split one at a time, in any order. */
+export interface ImageTarget {
+  /** Stores image `index`: height * width * 3 bytes, HWC RGB. */
+  put(index: number, image: Uint8Array): void;
+}
+
+/**
+ * Called by a reader once it knows how many images a split has; the loader
+ * answers with memory or with the cache file being written, by size.
+ */
+export type OpenTarget = (count: number, height: number, width: number) => ImageTarget;
 
 /** One split found on disk in one of the formats the readers understand. */
 export interface SplitSource {
@@ -36,8 +49,15 @@ export interface SplitSource {
   stamps: readonly FileStamp[];
   /** The decoder whose output is cached; part of the cache key. */
   decoder: string;
-  /** Decode the split to `size` x `size` RGB images in a fixed order. */
-  read(size: number, log: (line: string) => void): Promise<DecodedImages>;
+  /**
+   * Decode the split to `size` x `size` RGB images in a fixed order, opening
+   * the target once the count is known and putting every image into it.
+   */
+  read(
+    size: number,
+    log: (line: string) => void,
+    open: OpenTarget,
+  ): Promise<DecodedImages>;
 }
 
 /** Stat a file into a stamp named `name`. */
@@ -104,9 +124,8 @@ export function isDirectory(dir: string): boolean {
 }
 
 /**
- * Throw a clear error when count*height*width*3 bytes cannot be one array.
- * Known shortcoming: ImageSplit holds a split in one array, so ImageNet-100
- * train at the paper's 224 pixels (about 19 GB) cannot be loaded at all.
+ * Throw a clear error when count*height*width*3 bytes cannot be one array;
+ * called wherever a whole split is allocated in memory.
  */
 export function checkSplitBytes(count: number, side: number, what: string): number {
   const bytes = count * side * side * 3;
@@ -116,7 +135,8 @@ export function checkSplitBytes(count: number, side: number, what: string): numb
     const gib = (bytes / 2 ** 30).toFixed(1);
     throw new Error(
       `${what}: ${count} images of ${side}x${side} need ${gib} GiB, more than one ` +
-        "array can hold in Node (4 GiB); choose a smaller image size",
+        "array can hold in Node (4 GiB); load the split with a residentLimit below " +
+        "its size so that it is paged from the cache file instead",
     );
   }
   return bytes;

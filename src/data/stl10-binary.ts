@@ -17,9 +17,10 @@ import {
 } from "./release.js";
 import {
   ManifestHash,
-  checkSplitBytes,
   stampFile,
   type DecodedImages,
+  type ImageTarget,
+  type OpenTarget,
   type SplitSource,
 } from "./source.js";
 import { readTar } from "./tar.js";
@@ -70,9 +71,9 @@ async function folderSource(dir: string, names: string[]): Promise<SplitSource> 
     location: dir,
     stamps,
     decoder: "stl10-binary",
-    read: async (size) => {
+    read: async (size, _log, open) => {
       checkReleaseSide(release, size);
-      const reader = new Stl10Reader(names, (name) => path.join(dir, name));
+      const reader = new Stl10Reader(names, (name) => path.join(dir, name), open);
       for (const name of names) {
         const file = path.join(dir, name);
         const stat = await fs.promises.stat(file);
@@ -93,10 +94,10 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
     location: archive,
     stamps: [await stampFile(archive, path.basename(archive))],
     decoder: "stl10-binary",
-    read: async (size, log) => {
+    read: async (size, log, open) => {
       checkReleaseSide(release, size);
       log(`reading ${names.join(", ")} from ${archive}`);
-      const reader = new Stl10Reader(names, (name) => `${archive}:${name}`);
+      const reader = new Stl10Reader(names, (name) => `${archive}:${name}`, open);
 
       // members are decoded while the archive streams past
       await readTar(archive, async (entry, body) => {
@@ -114,10 +115,11 @@ async function archiveSource(archive: string, names: string[]): Promise<SplitSou
 
 /**
  * Receives the X and y files chunk by chunk, in either order, and turns
- * column-major planar records into row-major HWC images.
+ * column-major planar records into row-major HWC images for the target.
  */
 class Stl10Reader {
-  private pixels: Uint8Array | undefined;
+  private target: ImageTarget | undefined;
+  private readonly pixels = new Uint8Array(RECORD); // one image, [96, 96, 3]
   private labels: Int32Array | undefined;
   private count = -1;
   private readonly digests = new Map<string, { size: number; hex: string }>();
@@ -132,6 +134,7 @@ class Stl10Reader {
   constructor(
     private readonly names: readonly string[],
     private readonly displayName: (name: string) => string,
+    private readonly open: OpenTarget,
   ) {}
 
   has(name: string): boolean {
@@ -150,7 +153,7 @@ class Stl10Reader {
       }
       const count = size / RECORD;
       this.setCount(count, file);
-      this.pixels = new Uint8Array(checkSplitBytes(count, SIDE, file)); // [N, 96, 96, 3]
+      this.target = this.open(count, SIDE, SIDE);
       this.image = 0;
       this.recordFill = 0;
     } else {
@@ -208,7 +211,6 @@ class Stl10Reader {
       width: SIDE,
       labels,
       checksum: manifest.digest(),
-      pixels: this.pixels as Uint8Array,
     };
   }
 
@@ -239,17 +241,17 @@ class Stl10Reader {
 
   private transposeRecord(): void {
     // source: [3, 96 (x), 96 (y)]; target: [96 (y), 96 (x), 3]
-    const pixels = this.pixels as Uint8Array;
+    const pixels = this.pixels;
     const record = this.record;
-    const out = this.image * RECORD;
     for (let c = 0; c < 3; c++) {
       const plane = c * PLANE;
       for (let x = 0; x < SIDE; x++) {
         const column = plane + x * SIDE;
         for (let y = 0; y < SIDE; y++) {
-          pixels[out + (y * SIDE + x) * 3 + c] = record[column + y] as number;
+          pixels[(y * SIDE + x) * 3 + c] = record[column + y] as number;
         }
       }
     }
+    (this.target as ImageTarget).put(this.image, pixels);
   }
 }

@@ -3,11 +3,15 @@
  * evaluation and the experiment registry treat CIFAR-10, STL-10 and
  * ImageNet-100 alike.
  */
+import type { PixelStore } from "./pixels.js";
 
 /** Names of the datasets the project knows. */
 export type DatasetName = "cifar10" | "stl10" | "imagenet100";
 
-/** Decoded images of one split: uint8 RGB, HWC order, one contiguous buffer. */
+/**
+ * Decoded images of one split: uint8 RGB, HWC order, in memory or paged from
+ * the decoded-split cache (see PixelStore).
+ */
 export interface ImageSplit {
   dataset: DatasetName;
   /** "train" | "test" | "unlabeled" (STL-10) */
@@ -15,8 +19,8 @@ export interface ImageSplit {
   count: number;
   height: number;
   width: number;
-  /** count * height * width * 3 bytes, image after image, row-major HWC RGB. */
-  pixels: Uint8Array;
+  /** count images of height * width * 3 bytes, row-major HWC RGB. */
+  pixels: PixelStore;
   /** count labels in [0, classes.length); -1 marks an unlabeled image. */
   labels: Int32Array;
   classes: readonly string[];

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { residentSplit } from "../../src/data/pixels.js";
 import type { ImageSplit } from "../../src/data/types.js";
 import { defaultAugmentOptions, TwoViewLoader } from "../../src/augment/simclr.js";
 import { Rng } from "../../src/util/rng.js";
@@ -12,7 +13,7 @@ function makeSplit(count: number, labelOffset: number, name: string): ImageSplit
   const rng = new Rng(count + labelOffset);
   const pixels = new Uint8Array(count * 32 * 32 * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = rng.int(256);
-  return {
+  return residentSplit({
     dataset: "stl10",
     split: name,
     count,
@@ -22,7 +23,7 @@ function makeSplit(count: number, labelOffset: number, name: string): ImageSplit
     labels: Int32Array.from({ length: count }, (_, i) => labelOffset + i),
     classes: [],
     checksum: name,
-  };
+  });
 }
 
 const augment = defaultAugmentOptions;

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { residentSplit } from "../../src/data/pixels.js";
 import type { ImageSplit } from "../../src/data/types.js";
 import { type CropBox } from "../../src/augment/crop.js";
 import { createResampler, resampleCrop } from "../../src/augment/resample.js";
@@ -25,7 +26,7 @@ function makeSplit(count: number, size: number, seed = 5): ImageSplit {
     const x = Math.floor(i / 3) % size;
     pixels[i] = (rng.int(128) + x * 4) & 255;
   }
-  return {
+  return residentSplit({
     dataset: "cifar10",
     split: "test",
     count,
@@ -35,7 +36,7 @@ function makeSplit(count: number, size: number, seed = 5): ImageSplit {
     labels: Int32Array.from({ length: count }, (_, i) => i % 10),
     classes: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     checksum: "test",
-  };
+  });
 }
 
 /** Settings with every random operation switched off. */
@@ -98,7 +99,7 @@ test("with every operation off the output is the normalised input, exactly", () 
   [2, 0, 1].forEach((image, k) => {
     for (let i = 0; i < viewSize; i++) {
       const c = i % 3;
-      const unit = Math.fround(split.pixels[image * viewSize + i] / 255);
+      const unit = Math.fround(split.pixels.whole()[image * viewSize + i] / 255);
       const expected = Math.fround((unit - mean[c]) / std[c]);
       assert.equal(out[k * viewSize + i], expected, `image ${image} value ${i}`);
     }
@@ -196,14 +197,15 @@ test("evalBatch normalises as is, or resizes 96 to 32 by area-weighted bilinear"
   evalBatch(split, [1, 0], out, options);
   for (let i = 0; i < viewSize; i++) {
     const c = i % 3;
-    const unit = Math.fround(split.pixels[viewSize + i] / 255);
+    const unit = Math.fround(split.pixels.whole()[viewSize + i] / 255);
     assert.equal(out[i], Math.fround((unit - options.mean[c]) / options.std[c]));
   }
 
   // 96 -> 32 on a ramp (value = column): interior columns average 3o..3o+2 to 3o + 1,
   // column 0 sees taps 0..3 with weights 1/4, 3/8, 1/4, 1/8 (triangle of half-width 3)
   const ramp = makeSplit(1, 96);
-  for (let i = 0; i < ramp.pixels.length; i++) ramp.pixels[i] = Math.floor(i / 3) % 96;
+  const rampBytes = ramp.pixels.whole();
+  for (let i = 0; i < rampBytes.length; i++) rampBytes[i] = Math.floor(i / 3) % 96;
   const plain = { outSize: 32, mean: [0, 0, 0] as const, std: [1, 1, 1] as const };
   const small = new Float32Array(viewSize);
   evalBatch(ramp, [0], small, plain);

@@ -46,11 +46,11 @@ describe("CIFAR-10 binary release", () => {
     assert.equal(split.height, 32);
     assert.deepEqual([...split.labels], trainLabels.flat());
     assert.deepEqual(split.classes, CLASSES);
-    assert.equal(split.pixels.length, 15 * 32 * 32 * 3);
+    assert.equal(split.pixels.whole().length, 15 * 32 * 32 * 3);
     // image 7 (batch 3, record 1), row 5, column 11, every channel
     for (let c = 0; c < 3; c++) {
       assert.equal(
-        split.pixels[((7 * 32 + 5) * 32 + 11) * 3 + c],
+        split.pixels.whole()[((7 * 32 + 5) * 32 + 11) * 3 + c],
         cifarValue(7, c, 5, 11),
       );
     }
@@ -144,7 +144,7 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
       const expected = colour(Math.floor(n / 2), n % 2);
       const centre = (n * 32 * 32 + 16 * 32 + 16) * 3;
       for (let c = 0; c < 3; c++) {
-        const got = split.pixels[centre + c] as number;
+        const got = split.pixels.whole()[centre + c] as number;
         assert.ok(Math.abs(got - expected[c]!) <= 3, `image ${n} channel ${c}: ${got}`);
       }
     }
@@ -176,7 +176,7 @@ describe("CIFAR-10 as a JPEG ImageFolder tree", () => {
     const split = await load(dir, "test");
     assert.equal(split.count, 12);
     const pixel = (n: number): number[] => [
-      ...split.pixels.subarray(n * 3072, n * 3072 + 3),
+      ...split.pixels.whole().subarray(n * 3072, n * 3072 + 3),
     ];
     // sorted order: airplane/a, automobile/a, bird/a, bird/b (gray), cat/a, cat/b (cmyk)
     for (const v of pixel(3)) assert.ok(Math.abs(v - 77) <= 2, `gray pixel ${pixel(3)}`);
@@ -257,7 +257,7 @@ describe("CIFAR-10 JPEG copy in ../shared (when present)", () => {
       for (const label of split.labels) counts[label]++;
       assert.deepEqual(counts, new Array(10).fill(1000));
       // not a blank decode: real photographs have varied pixels
-      const sample = new Set(split.pixels.subarray(0, 3072 * 10));
+      const sample = new Set(split.pixels.whole().subarray(0, 3072 * 10));
       assert.ok(sample.size > 100);
     },
   );

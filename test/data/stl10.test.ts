@@ -35,13 +35,13 @@ describe("STL-10 binary release", () => {
     assert.equal(split.classes[9], "truck");
 
     // (row 0, column 1) and (row 1, column 0) differ; a row-major reading swaps them
-    assert.equal(split.pixels[at(0, 0, 1, 0)], 5);
-    assert.equal(split.pixels[at(0, 1, 0, 0)], 2);
-    assert.equal(split.pixels[at(2, 40, 7, 2)], stlValue(2, 2, 40, 7));
-    assert.equal(split.pixels[at(1, 95, 3, 1)], stlValue(1, 1, 95, 3));
+    assert.equal(split.pixels.whole()[at(0, 0, 1, 0)], 5);
+    assert.equal(split.pixels.whole()[at(0, 1, 0, 0)], 2);
+    assert.equal(split.pixels.whole()[at(2, 40, 7, 2)], stlValue(2, 2, 40, 7));
+    assert.equal(split.pixels.whole()[at(1, 95, 3, 1)], stlValue(1, 1, 95, 3));
     for (let i = 0; i < 200; i++) {
       const [n, y, x, c] = [i % 3, (i * 37) % SIDE, (i * 53) % SIDE, i % 3];
-      assert.equal(split.pixels[at(n, y, x, c)], stlValue(n, c, y, x));
+      assert.equal(split.pixels.whole()[at(n, y, x, c)], stlValue(n, c, y, x));
     }
   });
 
@@ -49,7 +49,16 @@ describe("STL-10 binary release", () => {
     const split = await load(dataDir, "unlabeled");
     assert.equal(split.count, 2);
     assert.deepEqual([...split.labels], [-1, -1]);
-    assert.equal(split.pixels[at(1, 3, 4, 0)], stlValue(1, 0, 3, 4));
+    assert.equal(split.pixels.whole()[at(1, 3, 4, 0)], stlValue(1, 0, 3, 4));
+  });
+
+  it("streams a split above residentLimit into its cache file", async () => {
+    const streamed = splitLoader("stl10", path.join(tmp.dir, "cache-stream"));
+    const paged = await streamed(dataDir, "train", { residentLimit: 1 });
+    assert.equal(paged.pixels.resident, false);
+    assertSameSplit(paged, await load(dataDir, "train"));
+    const { bytes, offset } = paged.pixels.image(2);
+    assert.equal(bytes[offset + (40 * SIDE + 7) * 3 + 2], stlValue(2, 2, 40, 7));
   });
 
   it("reads stl10_binary.tar.gz to the same pixels and checksum", async () => {

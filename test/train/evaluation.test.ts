@@ -3,12 +3,13 @@ import path from "node:path";
 import os from "node:os";
 import { describe, it } from "node:test";
 import { CIFAR10_CLASSES } from "../../src/data/info.js";
+import { residentSplit } from "../../src/data/pixels.js";
 import type { ImageSplit } from "../../src/data/types.js";
 import { loadEvaluation } from "../../src/train/run.js";
 import { defaultEval } from "../../src/config.js";
 
 function split(name: string, count: number, side: number): ImageSplit {
-  return {
+  return residentSplit({
     dataset: "cifar10",
     split: name,
     count,
@@ -18,7 +19,7 @@ function split(name: string, count: number, side: number): ImageSplit {
     labels: Int32Array.from({ length: count }, (_, i) => i % 10),
     classes: CIFAR10_CLASSES,
     checksum: "0".repeat(64),
-  };
+  });
 }
 
 describe("loadEvaluation", () => {

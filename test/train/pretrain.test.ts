@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { defaultLoss, type PretrainConfig } from "../../src/config.js";
 import { datasetInfo } from "../../src/data/index.js";
+import { residentSplit } from "../../src/data/pixels.js";
 import type { DatasetInfo, ImageSplit } from "../../src/data/types.js";
 import { createEncoder } from "../../src/models/encoder.js";
 import { pretrain } from "../../src/train/pretrain.js";
@@ -34,10 +35,10 @@ function quadrantSplit(count: number, seed: number, unlabeled = false): ImageSpl
       }
     }
   }
-  return {
+  return residentSplit({
     dataset: "cifar10", split: "train", count, height: size, width: size, pixels, labels,
     classes: ["a", "b", "c", "d"], checksum: "synthetic",
-  };
+  });
 }
 
 const info: DatasetInfo = { ...datasetInfo("cifar10"), pretrainSize: 16, evalSize: 16 };
