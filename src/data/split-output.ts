@@ -122,7 +122,9 @@ class MemoryTarget implements ImageTarget {
       throw new RangeError(`image index ${index} is outside [0, ${this.count})`);
     }
     if (image.length !== this.imageBytes) {
-      throw new Error(`image ${index} has ${image.length} bytes, ${this.imageBytes} expected`);
+      throw new Error(
+        `image ${index} has ${image.length} bytes, ${this.imageBytes} expected`,
+      );
     }
     this.bytes.set(image, index * this.imageBytes);
   }

@@ -242,7 +242,8 @@ describe("streaming decode of an ImageFolder tree", () => {
     const load = splitLoader("cifar10", cache);
     await assert.rejects(
       load(broken, "test", tiny),
-      (err: Error) => err.message.includes(victim) && /fetch the dataset again/.test(err.message),
+      (err: Error) =>
+        err.message.includes(victim) && /fetch the dataset again/.test(err.message),
     );
     assert.deepEqual(cacheFiles(cache), []);
   });
@@ -287,7 +288,8 @@ describe("streaming decode of an ImageFolder tree", () => {
     await load(tree, "test", tiny);
     const entry = cacheFiles(cache)[0] as string;
     // pid 99999999 is above any Linux pid limit, so no process has it
-    const orphan = path.join(cache, `${entry.replace(/-[0-9a-f]{16}\.u8$/, "-0123456789abcdef.u8")}.tmp-99999999-00ff`);
+    const older = entry.replace(/-[0-9a-f]{16}\.u8$/, "-0123456789abcdef.u8");
+    const orphan = path.join(cache, `${older}.tmp-99999999-00ff`);
     fs.writeFileSync(orphan, "half an entry");
     const touched = new Date(Date.now() + 5000);
     fs.utimesSync(path.join(tree, "test", CIFAR10_CLASSES[0]!, "0.jpg"), touched, touched);
@@ -320,11 +322,12 @@ describe("ImageNet-100 at the paper's 224 px, paged", () => {
     assert.equal(info.evalSize, 224);
     const indices = [0, 99, 42];
     const plain = new Float32Array(indices.length * 224 * 224 * 3);
-    evalBatch(paged, indices, plain, { outSize: 224, mean: info.mean, std: info.std });
+    const transform = { outSize: 224, mean: info.mean, std: info.std };
+    evalBatch(paged, indices, plain, transform);
     const resident = await load(dataDir, "val");
     assert.equal(resident.pixels.resident, true);
     const expected = new Float32Array(plain.length);
-    evalBatch(resident, indices, expected, { outSize: 224, mean: info.mean, std: info.std });
+    evalBatch(resident, indices, expected, transform);
     assert.deepEqual(plain, expected);
     // indices[1] is image 99, whose red is 198
     const centre = 224 * 224 * 3 + (112 * 224 + 112) * 3;
