@@ -20,7 +20,7 @@ import {
   datasetSplits,
   imagenet100Classes,
 } from "./info.js";
-import { sourceFingerprint, type SplitSource } from "./source.js";
+import { sourceFingerprint, type DecodedImages, type SplitSource } from "./source.js";
 import {
   DEFAULT_RESIDENT_LIMIT,
   MAX_RESIDENT_LIMIT,
@@ -122,7 +122,7 @@ export async function loadSplit(options: LoadSplitOptions): Promise<ImageSplit> 
     residentLimit,
   });
   let finished: FinishedPixels;
-  let decoded: Awaited<ReturnType<SplitSource["read"]>>;
+  let decoded: DecodedImages;
   try {
     decoded = await source.read(size, log, output.open);
     checkClassCounts(dataset, split, decoded.labels, info.classes, source.location, log);

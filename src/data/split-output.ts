@@ -54,11 +54,6 @@ export class SplitOutput {
     return this.stream;
   };
 
-  /** True when the images are being streamed to the cache file. */
-  get streaming(): boolean {
-    return this.stream !== undefined;
-  }
-
   /**
    * The pixels once the reader is done: the in-memory array, or the
    * committed cache file opened for paging.
