@@ -17,9 +17,10 @@ install: $(NODE_MODULES) ## install the npm dependencies (npm ci)
 build: $(NODE_MODULES) ## compile src/ to dist/
 	npx tsc -p tsconfig.json
 
-typecheck: $(NODE_MODULES) ## type-check the library and the tests
+typecheck: $(NODE_MODULES) ## type-check the library, the tests and the benchmark
 	npx tsc -p tsconfig.json --noEmit
 	npx tsc -p test/tsconfig.json
+	npx tsc -p bench/tsconfig.json
 
 test: $(NODE_MODULES) typecheck ## type-check and run every test
 	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)

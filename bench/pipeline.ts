@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { syntheticSplit } from "../src/augment/bench-augment.js";
 import { augmentBatch, defaultAugmentOptions } from "../src/augment/simclr.js";
 import { loadSplit } from "../src/data/index.js";
 import type { ImageSplit } from "../src/data/types.js";
@@ -70,7 +71,7 @@ async function imagesFrom(dataDir: string): Promise<{
   if (!existsSync(path.join(dataDir, "test.tar.gz")) && !existsSync(path.join(dataDir, "test"))) {
     const note = `no CIFAR-10 JPEG copy at ${dataDir}; decoding skipped, augmenting noise`;
     progress(note);
-    return { split: noiseSplit(1024), decodeSeconds: null, note };
+    return { split: syntheticSplit(1024, 32, 11), decodeSeconds: null, note };
   }
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), "dcl-bench-cache-"));
   try {
@@ -102,17 +103,6 @@ function measureAugment(split: ImageSplit): { viewsPerSecond: number; viewsPerCp
   return {
     viewsPerSecond: views / seconds,
     viewsPerCpuSecond: views / ((cpu.user + cpu.system) / 1e6),
-  };
-}
-
-/** Uniform noise images of CIFAR-10's size, when no real data is present. */
-function noiseSplit(count: number): ImageSplit {
-  const rng = new Rng(11);
-  const pixels = new Uint8Array(count * 32 * 32 * 3);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 255;
-  return {
-    dataset: "cifar10", split: "synthetic", count, height: 32, width: 32, pixels,
-    labels: new Int32Array(count), classes: [], checksum: "synthetic",
   };
 }
 
