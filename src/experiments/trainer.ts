@@ -43,5 +43,7 @@ async function embedTestSample(
     return { labels, dim: encoder.featureDim, values: features };
   } finally {
     encoder.dispose();
+    evaluation.train.split.pixels.close();
+    evaluation.test.split.pixels.close();
   }
 }

@@ -82,6 +82,10 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     };
   } finally {
     encoder.dispose();
+    // paged splits hold their cache file open until closed
+    for (const split of [...pretrainSplits, evaluation.train.split, evaluation.test.split]) {
+      split.pixels.close();
+    }
   }
 }
 
