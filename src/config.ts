@@ -31,7 +31,18 @@ export interface EncoderConfig {
   headHidden: number;
   /** Output dimension of the projection head (official: 128). */
   projectionDim: number;
+  /**
+   * First layers: absent or "cifar" = one 3x3 conv, stride 1, no max-pool
+   * (the official code, for 32 px inputs); "imagenet" = 7x7 conv, stride 2,
+   * then a 3x3 max-pool, stride 2 (torchvision's ResNet, for 224 px inputs).
+   * Absent rather than "cifar" by default, so older configurations keep
+   * their hashes.
+   */
+  stem?: EncoderStem;
 }
+
+/** The first layers of a ResNet encoder; see EncoderConfig.stem. */
+export type EncoderStem = "cifar" | "imagenet";
 
 export interface PretrainConfig {
   dataset: DatasetName;

@@ -14,9 +14,10 @@ import {
   type RunConfig,
 } from "../config.js";
 import { datasetInfo, defaultDataDir, loadSplit } from "../data/index.js";
+import { encoderStem } from "../data/info.js";
 import { prepareDataset } from "../data/prepare.js";
 import type { DatasetName } from "../data/types.js";
-import { createEncoder, encoderPresets } from "../models/encoder.js";
+import { createEncoder, encoderPresets, withStem } from "../models/encoder.js";
 import { checkpointConfig, checkpointFile, configHash, loadCheckpoint } from "../train/checkpoint.js";
 import { checkObjectiveFitsData, pretrain } from "../train/pretrain.js";
 import { evaluateEncoder, loadEvaluation, runExperiment } from "../train/run.js";
@@ -45,6 +46,11 @@ const pretrainFlags = defineFlags({
   arch: { type: "enum", values: ["resnet50", "resnet18", "small"], default: "resnet50", help: "encoder" },
   widths: { type: "int-list", min: 1, help: "stage widths of the small encoder (default 32,64,128)" },
   blocks: { type: "int-list", min: 1, help: "blocks per stage of the small encoder (default 2,2,2)" },
+  stem: {
+    type: "enum",
+    values: ["cifar", "imagenet"],
+    help: "first layers: cifar (3x3 conv) or imagenet (7x7 conv + max-pool) (default: imagenet for imagenet100, else cifar)",
+  },
   headHidden: { type: "int", min: 1, default: 512, help: "hidden width of the projection head" },
   projectionDim: { type: "int", min: 1, default: 128, help: "output dimension of the projection head" },
   loss: {
@@ -89,13 +95,13 @@ function pretrainConfig(f: PretrainFlags): PretrainConfig {
     dataset: f.dataset,
     dataDir: f.dataDir ?? defaultDataDir(f.dataset),
     subset: f.subset ?? null,
-    encoder: {
+    encoder: withStem({
       arch: f.arch,
       widths: f.widths ?? preset.widths,
       blocks: f.blocks ?? preset.blocks,
       headHidden: f.headHidden,
       projectionDim: f.projectionDim,
-    },
+    }, f.stem ?? encoderStem(f.dataset)),
     loss: { kind: f.loss, temperature: f.temperature, tauPlus: f.tauPlus, beta: f.beta, positives: f.positives },
     batchSize: f.batchSize,
     epochs: f.epochs,

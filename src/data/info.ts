@@ -4,6 +4,7 @@
  */
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { EncoderStem } from "../config.js";
 import type { DatasetInfo, DatasetName } from "./types.js";
 
 /** Every dataset name the project knows, for validating flags. */
@@ -46,6 +47,15 @@ const CIFAR_STD = [0.2023, 0.1994, 0.201] as const;
 const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
+/**
+ * The encoder stem that suits a dataset's pretraining size: the ImageNet one
+ * for ImageNet-100 (a CIFAR stem at 224 px would cost about 16 times the
+ * paper's network), the official CIFAR one elsewhere.
+ */
+export function encoderStem(name: DatasetName): EncoderStem {
+  return name === "imagenet100" ? "imagenet" : "cifar";
+}
+
 /** Options of datasetInfo. */
 export interface DatasetInfoOptions {
   /** ImageNet-100 image side for pretraining and evaluation (default 224). */
@@ -68,6 +78,7 @@ export function datasetInfo(
         evalTestSplit: "test",
         pretrainSize: 32,
         evalSize: 32,
+        encoderStem: encoderStem(name),
         mean: CIFAR_MEAN,
         std: CIFAR_STD,
       };
@@ -82,6 +93,7 @@ export function datasetInfo(
         evalTestSplit: "test",
         pretrainSize: 32,
         evalSize: 96,
+        encoderStem: encoderStem(name),
         mean: CIFAR_MEAN,
         std: CIFAR_STD,
       };
@@ -96,6 +108,7 @@ export function datasetInfo(
         evalTestSplit: "val",
         pretrainSize: size,
         evalSize: size,
+        encoderStem: encoderStem(name),
         mean: IMAGENET_MEAN,
         std: IMAGENET_STD,
       };

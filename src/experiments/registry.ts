@@ -5,7 +5,9 @@
  */
 import type { LossConfig, LossKind, RunConfig } from "../config.js";
 import { defaultLoss } from "../config.js";
+import { encoderStem } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
+import { withStem } from "../models/encoder.js";
 import type { Profile } from "./profiles.js";
 
 /** Names of the artefacts, in the order the reports present them. */
@@ -216,8 +218,8 @@ function expand(
           dataset,
           dataDir: `${dataRoot}/${dataset}`,
           subset: profile.pretrainSubset,
-          encoder: { ...profile.encoder, widths: [...profile.encoder.widths],
-            blocks: [...profile.encoder.blocks] },
+          encoder: withStem({ ...profile.encoder, widths: [...profile.encoder.widths],
+            blocks: [...profile.encoder.blocks] }, encoderStem(dataset)),
           loss: point.loss,
           batchSize: point.batchSize,
           epochs: profile.epochs,

@@ -7,11 +7,12 @@
  *   resnet18  basic blocks [2, 2, 2, 2], widths 64..512, d = 512
  *   resnet50  bottleneck blocks [3, 4, 6, 3], widths 64..512 (x4), d = 2048
  *   small     basic blocks and widths from the configuration, for CPU runs
- * CIFAR stem: one 3x3 conv, stride 1, no max-pool; stages after the first
- * halve the resolution.
+ * Stems: CIFAR (the default: one 3x3 conv, stride 1, no max-pool) or
+ * ImageNet (7x7 conv, stride 2, 3x3 max-pool, stride 2); stages after the
+ * first halve the resolution.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { EncoderConfig } from "../config.js";
+import type { EncoderConfig, EncoderStem } from "../config.js";
 import { Rng } from "../util/rng.js";
 import {
   BatchNorm,
@@ -54,6 +55,16 @@ export function createEncoder(config: EncoderConfig, seed: number): Encoder {
   return new ResNetEncoder(config, seed);
 }
 
+/**
+ * `encoder` with the given stem. The CIFAR stem is the default and is left
+ * out of the configuration, so configurations from before stems were
+ * selectable keep their hashes.
+ */
+export function withStem(encoder: EncoderConfig, stem: EncoderStem): EncoderConfig {
+  const { stem: _previous, ...rest } = encoder;
+  return stem === "cifar" ? rest : { ...rest, stem };
+}
+
 function validateConfig(config: EncoderConfig): void {
   if (config.arch === "small") {
     if (config.widths.length === 0 || config.widths.length !== config.blocks.length) {
@@ -66,6 +77,9 @@ function validateConfig(config: EncoderConfig): void {
     if (bad !== undefined) throw new Error(`encoder widths and blocks must be positive integers; got ${bad}`);
   } else if (config.arch !== "resnet18" && config.arch !== "resnet50") {
     throw new Error(`unknown encoder architecture "${String(config.arch)}"; use resnet18, resnet50 or small`);
+  }
+  if (config.stem !== undefined && config.stem !== "cifar" && config.stem !== "imagenet") {
+    throw new Error(`unknown encoder stem "${String(config.stem)}"; use cifar or imagenet`);
   }
   if (config.headHidden < 1 || config.projectionDim < 1) {
     throw new Error("encoder head sizes must be positive");
@@ -128,6 +142,7 @@ class ResNetEncoder implements Encoder {
   private readonly store: ParameterStore;
   private readonly stem: Conv2d;
   private readonly stemNorm: BatchNorm;
+  private readonly stemPool: boolean;
   private readonly blocks: Block[] = [];
   private readonly headIn: Linear;
   private readonly headNorm: BatchNorm;
@@ -142,10 +157,14 @@ class ResNetEncoder implements Encoder {
     const bottleneck = config.arch === "resnet50";
     const expansion = bottleneck ? 4 : 1;
 
-    // stem: 3x3 conv, stride 1 (CIFAR variant: no 7x7, no max-pool)
+    // stem: the CIFAR one keeps the resolution, the ImageNet one divides it by 4
     const stemWidth = config.widths[0];
-    this.stem = new Conv2d(store, "stem.conv", 3, stemWidth, 3, 1);
+    const imagenetStem = config.stem === "imagenet";
+    this.stem = imagenetStem
+      ? new Conv2d(store, "stem.conv", 3, stemWidth, 7, 2)
+      : new Conv2d(store, "stem.conv", 3, stemWidth, 3, 1);
     this.stemNorm = new BatchNorm(store, "stem.bn", stemWidth);
+    this.stemPool = imagenetStem;
 
     // residual stages; every stage after the first halves the resolution
     let channels = stemWidth;
@@ -177,7 +196,8 @@ class ResNetEncoder implements Encoder {
   }
 
   backbone(x: tf.Tensor4D, pass: Pass): tf.Tensor2D {
-    let y = tf.relu(this.stemNorm.apply(this.stem.apply(x), pass)); // [B, H, W, w0]
+    let y = tf.relu(this.stemNorm.apply(this.stem.apply(x), pass)); // [B, H, W, w0] (CIFAR stem)
+    if (this.stemPool) y = tf.maxPool(y, 3, 2, "same"); // [B, H/4, W/4, w0] (ImageNet stem)
     for (const block of this.blocks) y = block.apply(y, pass);
     return tf.mean(y, [1, 2]) as tf.Tensor2D; // global average pool: [B, featureDim]
   }

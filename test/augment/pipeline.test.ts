@@ -251,3 +251,11 @@ test("bad input is rejected with a message that says what to do", () => {
     /blurKernel must be a positive odd integer/,
   );
 });
+
+test("the blur kernel is a tenth of the pretraining size, made odd", () => {
+  const kernel = (pretrainSize: number) =>
+    augmentOptionsFor({ pretrainSize, mean: [0, 0, 0], std: [1, 1, 1] }).blurKernel;
+  assert.equal(kernel(32), 3); // the official CIFAR-10 / STL-10 value
+  assert.equal(kernel(224), 23);
+  assert.equal(kernel(8), 1);
+});

@@ -69,6 +69,8 @@ const convCases: ConvCase[] = [
   { x: [1, 8, 8, 1], filter: [5, 5, 1, 1], strides: 2, pad: 2 },
   { x: [4, 16, 16, 8], filter: [3, 3, 8, 16], strides: 2, pad: "same" },
   { x: [4, 8, 8, 16], filter: [3, 3, 16, 16], strides: 1, pad: "same" },
+  // the ImageNet stem
+  { x: [2, 16, 16, 3], filter: [7, 7, 3, 4], strides: 2, pad: "same" },
 ];
 
 /** Forward output, input gradient and filter gradient of sum(conv * weights). */

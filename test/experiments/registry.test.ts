@@ -78,3 +78,21 @@ test("unknown names are rejected with the valid ones listed", () => {
   assert.throws(() => getProfile("fast"), /smoke, quick, paper/);
   assert.throws(() => getArtefact("negative"), /negatives, imagenet100/);
 });
+
+test("ImageNet-100 cells use the ImageNet stem; the others keep the implicit CIFAR stem", () => {
+  const imagenet = artefactCells(artefacts.imagenet100, profiles.paper, ["imagenet100"]);
+  assert.ok(imagenet.length > 0);
+  assert.ok(imagenet.every((c) => c.config.pretrain.encoder.stem === "imagenet"));
+  for (const dataset of ["cifar10", "stl10"] as const) {
+    const cells = artefactCells(artefacts.negatives, profiles.paper, [dataset]);
+    assert.ok(cells.every((c) => !("stem" in c.config.pretrain.encoder)), dataset);
+  }
+});
+
+test("quick cells keep the keys of the committed results", () => {
+  // results/cache/quick/negatives/<key>.arrow: a change here orphans the cache
+  const [cell] = artefactCells(artefacts.negatives, profiles.quick, ["cifar10"]);
+  assert.equal(cell.label, "biased B=32 seed 0");
+  assert.equal(configKey(cell.config),
+    "7eafef9346edb3a75a9f9ea94141a6585066ef4a32a5d0406fa195e4fdf2dec7");
+});

@@ -3,7 +3,7 @@ import { before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "../../src/util/gradients.js";
-import { createEncoder, encoderPresets } from "../../src/models/encoder.js";
+import { createEncoder, encoderPresets, withStem } from "../../src/models/encoder.js";
 import { BatchNorm, commitUpdates, ParameterStore, type Pass } from "../../src/models/layers.js";
 import { Rng } from "../../src/util/rng.js";
 
@@ -94,6 +94,28 @@ describe("encoders", () => {
     encoder.dispose();
   });
 
+  test("the ImageNet stem divides the resolution by 4 before the stages and trains", () => {
+    const config = withStem(encoderPresets.small, "imagenet");
+    const cifar = withStem(config, "cifar");
+    assert.equal(config.stem, "imagenet");
+    assert.ok(!("stem" in cifar), "the CIFAR stem stays implicit");
+    const encoder = createEncoder(config, 0);
+    assert.deepEqual(encoder.trainableVariables[0].shape, [7, 7, 3, 32]);
+    const x = randomTensor([2, 64, 64, 3], 1) as tf.Tensor4D;
+    const { value, grads } = tf.variableGrads(() => {
+      const pass: Pass = { training: true, updates: [] };
+      const h = encoder.backbone(x, pass);
+      pass.updates.forEach((u) => u.batch.dispose());
+      assert.deepEqual(h.shape, [2, 128]);
+      return tf.sum(tf.square(encoder.project(h, pass))) as tf.Scalar;
+    }, encoder.trainableVariables);
+    assert.ok(Number.isFinite(value.dataSync()[0]));
+    const stemGrad = grads[encoder.trainableVariables[0].name];
+    assert.ok(tf.max(tf.abs(stemGrad)).dataSync()[0] > 0, "the stem convolution gets a gradient");
+    tf.dispose([value, x, ...Object.values(grads)]);
+    encoder.dispose();
+  });
+
   test("the same seed gives the same weights, another seed other weights", () => {
     const a = createEncoder(encoderPresets.small, 3);
     const b = createEncoder(encoderPresets.small, 3);
@@ -108,5 +130,7 @@ describe("encoders", () => {
       ({ ...encoderPresets.small, widths, blocks });
     assert.throws(() => createEncoder(config([8, 16], [1]), 0), /as many widths/);
     assert.throws(() => createEncoder(config([0], [1]), 0), /positive integers/);
+    const badStem = { ...encoderPresets.small, stem: "vgg" } as unknown as typeof encoderPresets.small;
+    assert.throws(() => createEncoder(badStem, 0), /unknown encoder stem "vgg"/);
   });
 });
