@@ -9,6 +9,7 @@
 import path from "node:path";
 import type { DatasetName } from "../data/types.js";
 import { CIFAR10_CLASSES, STL10_CLASSES } from "../data/info.js";
+import { answerOf, claimsOf } from "./claims.js";
 import { imagenet100Best, paperValues, unverifiedFigures } from "./paper.js";
 import { getProfile, profiles } from "./profiles.js";
 import { pca2, tsne2 } from "./projection.js";
@@ -73,6 +74,40 @@ export class Report {
     const points = this.points(artefact, dataset);
     if (points.length === 0) return this.missing(artefact, dataset);
     return `<h3>${datasetTitles[dataset]}</h3>` + resultsTable(points);
+  }
+
+  /**
+   * The paper's claims for an artefact, each answered in one sentence from
+   * paired per-seed differences with 95 % intervals ("" without runs).
+   */
+  claims(artefact: ArtefactName, dataset: DatasetName): string {
+    const claims = claimsOf(artefact, this.points(artefact, dataset));
+    if (claims.length === 0) return "";
+    const scale = Object.hasOwn(profiles, this.profile)
+      ? getProfile(this.profile).summary : "custom profile";
+    const sections = claims.map((claim) => {
+      const rows = claim.comparisons.map((c) => {
+        const d = c.difference;
+        const value = d.n < 2 ? `${signed(d.mean)} (${d.n} seed)`
+          : `${signed(d.mean)} ± ${d.halfWidth.toFixed(2)} [${signed(d.low)}, ${signed(d.high)}]`;
+        return `<tr><td>${escapeHtml(settingLabel(c.candidate))}</td>` +
+          `<td>${escapeHtml(settingLabel(c.baseline))}</td><td>${c.metric}</td>` +
+          `<td>${value}</td><td>${c.seeds.join(", ")}</td>` +
+          `<td class="verdict-${c.verdict.replaceAll(" ", "-")}">${c.verdict}</td></tr>`;
+      });
+      return `<h4>${escapeHtml(claim.question)}</h4>` +
+        `<p class="answer"><b>${escapeHtml(answerOf(claim))}</b></p>` +
+        `<table class="results"><tr><th>setting</th><th>against</th><th>metric</th>` +
+        `<th>difference, points</th><th>paired seeds</th><th>verdict</th></tr>` +
+        `${rows.join("")}</table>`;
+    });
+    return `<h3>${datasetTitles[dataset]}: the paper's claims at this scale</h3>` +
+      `<p class="note">Scale: ${escapeHtml(this.profile)} (${escapeHtml(scale)}). ` +
+      `Difference = setting minus the one it is compared against, per seed (same seed: ` +
+      `same initial weights, data order and augmentations), then the mean ± half-width ` +
+      `of the 95 % Student-t interval. "higher" / "lower": the interval excludes zero; ` +
+      `"no clear difference": it includes zero. A verdict at this scale says nothing ` +
+      `about the paper's scale.</p>` + sections.join("");
   }
 
   /** Accuracy against N = 2B - 2 negatives, one line per objective ("" without runs). */
@@ -252,3 +287,8 @@ const classNames: Readonly<Record<DatasetName, readonly string[]>> = {
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+/** A difference with its sign always shown: "+1.20", "-0.35". */
+function signed(value: number): string {
+  return `${value >= 0 ? "+" : ""}${value.toFixed(2)}`;
+}

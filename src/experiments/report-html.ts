@@ -176,5 +176,8 @@ table.provenance th, table.results th { background: #f2f2f2; }
 .missing { background: #eef3fb; border-left: 4px solid #5b8bd9; padding: 6px 10px; }
 .warning { background: #fdecea; border-left: 4px solid #d9534f; padding: 6px 10px; }
 .note { color: #555; font-size: 12px; }
+.answer { font-family: system-ui, sans-serif; font-size: 14px; }
+.verdict-higher { color: #1e7b34; font-weight: 600; }
+.verdict-lower { color: #b02a37; font-weight: 600; }
 .figure { width: 100%; max-width: 900px; }
 `;
