@@ -226,12 +226,6 @@ function scan(
       throw unknownFlag(`--${name}`, schema);
     }
     const flag = `--${flagName(key)}`;
-    if (given.has(key)) {
-      throw new FlagError(
-        `${flag} is given twice (${given.get(key)?.written} and ${token}); give it once`,
-        flag,
-      );
-    }
 
     if (spec.type === "bool") {
       if (negated !== undefined && inline !== undefined) {
@@ -240,6 +234,7 @@ function scan(
           flag,
         );
       }
+      rejectRepeat(given.get(key), token, flag);
       const raw = inline ?? (negated !== undefined ? "false" : "true");
       given.set(key, { value: convert(spec, raw, flag), written: token });
       if (inline === undefined) previousBool = flag;
@@ -261,9 +256,20 @@ function scan(
       written = `${token} ${next}`;
       i++;
     }
+    // checked once the value is read, so the message can quote both occurrences
+    rejectRepeat(given.get(key), written, flag);
     given.set(key, { value: convert(spec, raw, flag), written });
   }
   return { given, positionals };
+}
+
+/** A flag may appear once; the error quotes both occurrences as written. */
+function rejectRepeat(earlier: Given | undefined, written: string, flag: string): void {
+  if (earlier === undefined) return;
+  throw new FlagError(
+    `${flag} is given twice (${earlier.written} and ${written}); give it once`,
+    flag,
+  );
 }
 
 /** Stray words: a value after a boolean flag, or positionals a command takes none of. */

@@ -155,6 +155,15 @@ test("missing values, missing required flags, repeats", () => {
     /--epochs is given twice \(--epochs 1 and --epochs=2\); give it once/);
 });
 
+test("a repeated flag is quoted with both of its values", () => {
+  rejects(["--data-dir", "/d", "--epochs", "32", "--epochs", "1"],
+    /^--epochs is given twice \(--epochs 32 and --epochs 1\); give it once$/);
+  rejects(["--data-dir", "/d", "--batches=32,64", "--batches", "128"],
+    /^--batches is given twice \(--batches=32,64 and --batches 128\); give it once$/);
+  rejects(["--data-dir", "/d", "--debiased", "--no-debiased"],
+    /^--debiased is given twice \(--debiased and --no-debiased\); give it once$/);
+});
+
 test("positionals: rejected unless allowed; -- ends the flags", () => {
   rejects(["--data-dir", "/d", "extra"],
     /unexpected argument "extra": dcl pretrain takes no positional arguments/);
