@@ -12,7 +12,7 @@ import type { BackendName } from "../src/backend/types.js";
 import { loadNative } from "../src/backend/native.js";
 import { encoderPresets } from "../src/models/encoder.js";
 import { runChild, type ChildOutcome } from "./child.js";
-import { trainFlopsPerImage } from "./flops.js";
+import { trainFlopsPerImage } from "../src/models/cost.js";
 import { readOptions, type BenchOptions } from "./options.js";
 import type { PipelineResult } from "./pipeline.js";
 import type {

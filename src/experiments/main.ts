@@ -19,7 +19,7 @@ import type { RunConfig } from "../config.js";
 import { DATASET_NAMES } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
-import { estimateSeconds, formatDuration } from "./estimate.js";
+import { decodedCacheBytes, estimateSeconds, formatDuration } from "./estimate.js";
 import { defaultProfile, getProfile, profiles, type ProfileName } from "./profiles.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
@@ -267,9 +267,19 @@ function plan(options: Selection, rate: number): number {
       toTrain.set(entry.key, entry.cell.config);
     }
   }
-  const seconds = [...toTrain.values()].reduce((t, c) => t + estimateSeconds(c, rate), 0);
+  const reference = options.profile.encoder;
+  const seconds = [...toTrain.values()]
+    .reduce((t, c) => t + estimateSeconds(c, rate, reference), 0);
   console.log(`${planned.length} cells, ${toTrain.size} distinct runs to train, about ` +
     `${formatDuration(seconds)} at ${rate} img/s (${options.profile.costNote})`);
+
+  // disk for the decoded splits of every dataset that still has runs to train
+  const datasets = new Set([...toTrain.values()].map((c) => c.pretrain.dataset));
+  for (const dataset of datasets) {
+    const gib = decodedCacheBytes(dataset) / 2 ** 30;
+    console.log(`${dataset}: its decoded splits take about ${gib.toFixed(1)} GiB in ` +
+      "data/cache/ (made on first load)");
+  }
   return 0;
 }
 

@@ -4,34 +4,11 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { encoderPresets } from "../../src/models/encoder.js";
 import { contrastiveLoss } from "../../src/loss.js";
 import { crashLine, runChild } from "../../bench/child.js";
-import { encoderCost, trainFlopsPerImage } from "../../bench/flops.js";
 import { readOptions } from "../../bench/options.js";
 import { RESULT_MARKER } from "../../bench/protocol.js";
 import { formatTable, tensorsFlat } from "../../bench/table.js";
-
-test("ResNet-18 (CIFAR stem) costs the well-known 0.56 GMACs per 32x32 image", () => {
-  // layer by layer: stem; stage 1 at 32x32; stages 2-4 each a strided conv,
-  // three more 3x3 convs and a 1x1 shortcut, at 16, 8 and 4 pixels a side
-  const stage = (side: number, cin: number, cout: number): number =>
-    side * side * (9 * cin * cout + 3 * 9 * cout * cout + cin * cout);
-  const backbone = 32 * 32 * 27 * 64 + 4 * 32 * 32 * 9 * 64 * 64 +
-    stage(16, 64, 128) + stage(8, 128, 256) + stage(4, 256, 512);
-  const cost = encoderCost(encoderPresets.resnet18);
-  assert.equal(cost.forwardMacs - cost.headMacs, backbone);
-  assert.equal(backbone, 555_417_600);
-  assert.equal(cost.headMacs, 512 * 512 + 512 * 128);
-  assert.equal(trainFlopsPerImage(encoderPresets.resnet18), 6 * cost.forwardMacs);
-});
-
-test("parameter counts match the PyTorch reference models", () => {
-  // sum(p.numel() for p in model.parameters()) of bench/torch_reference.py
-  assert.equal(encoderCost(encoderPresets.small).parameters, 827_552);
-  assert.equal(encoderCost(encoderPresets.resnet18).parameters, 11_497_664);
-  assert.equal(encoderCost(encoderPresets.small).featureDim, 128);
-});
 
 test("formatTable pads columns and prints one-cell rows as notes", () => {
   const text = formatTable(["a", "num"], [["xyz", "5"], ["note across"], ["b", "123"]],

@@ -1,15 +1,15 @@
 /**
- * Analytic cost of the encoders the benchmark trains: multiply-accumulates of
- * the forward pass (convolutions and linear layers only) and parameter counts,
- * both from the architecture alone, so that both sides of the comparison are
- * charged the same work.
+ * Analytic cost of an encoder: multiply-accumulates of the forward pass
+ * (convolutions and linear layers only) and parameter counts, from the
+ * architecture alone. The benchmark charges both of its sides this work, and
+ * the grid's time estimate scales its rate by it.
  *
  * Training FLOPs per image = forward MACs x 2 (a MAC is two FLOPs) x 3 (the
  * backward pass costs about twice the forward: one product for the input
  * gradient and one for the weight gradient). Batch norm, activations, pooling,
  * the loss and the optimiser are left out; together they are a few percent.
  */
-import type { EncoderConfig } from "../src/config.js";
+import type { EncoderConfig } from "../config.js";
 
 /** Forward MACs and parameter count of one encoder on one square image. */
 export interface EncoderCost {
@@ -35,15 +35,22 @@ export function stagePlan(config: EncoderConfig): { widths: number[]; blocks: nu
   return { widths: [64, 128, 256, 512], blocks };
 }
 
-/** Count MACs and parameters layer by layer for a CIFAR-stem ResNet. */
+/** Count MACs and parameters layer by layer for a ResNet with either stem. */
 export function encoderCost(config: EncoderConfig, imageSize = 32): EncoderCost {
   const { widths, blocks } = stagePlan(config);
   const bottleneck = config.arch === "resnet50";
   const tally = { macs: 0, parameters: 0 };
   let side = imageSize;
 
-  // stem: 3x3 conv stride 1 from RGB, batch norm
-  conv(tally, side, 3, widths[0], 3);
+  // stem: CIFAR 3x3 conv stride 1; ImageNet 7x7 conv stride 2, then a
+  // stride-2 max-pool (no MACs); batch norm after the convolution
+  if (config.stem === "imagenet") {
+    side = Math.ceil(side / 2);
+    conv(tally, side, 3, widths[0], 7);
+    side = Math.ceil(side / 2);
+  } else {
+    conv(tally, side, 3, widths[0], 3);
+  }
   norm(tally, widths[0]);
 
   // residual stages; the first block of every stage after the first has stride 2
