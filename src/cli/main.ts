@@ -217,7 +217,8 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
       const gain = result.knnTop1 - result.initKnnTop1;
       log(
         `${config.pretrain.loss.kind}: kNN top-1 ${result.initKnnTop1.toFixed(2)} % at initialisation -> ` +
-          `${result.knnTop1.toFixed(2)} % after ${config.pretrain.epochs} epochs ` +
+          `${result.knnTop1.toFixed(2)} % after ${config.pretrain.epochs} ` +
+          `epoch${config.pretrain.epochs === 1 ? "" : "s"} ` +
           `(${gain >= 0 ? "+" : ""}${gain.toFixed(2)} points) in ${result.wallSeconds.toFixed(0)} s`,
       );
       const text = JSON.stringify(result, null, 2);

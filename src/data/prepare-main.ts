@@ -11,7 +11,8 @@ import { prepareDataset, type PrepareOptions } from "./prepare.js";
 import type { DatasetName } from "./types.js";
 
 const USAGE =
-  "usage: prepare-main --dataset cifar10|stl10|imagenet100 [--data-dir DIR] [--from PATH]";
+  "usage: make data DATASET=cifar10|stl10|imagenet100 [DATA_DIR=dir] [FROM=path]\n" +
+  "   or: dcl data --dataset cifar10|stl10|imagenet100 [--data-dir DIR] [--from PATH]";
 
 /** Parse the three flags strictly; unknown or repeated flags are errors. */
 export function parsePrepareArgs(argv: readonly string[]): PrepareOptions {

@@ -85,6 +85,14 @@ export async function prepareDataset(options: PrepareOptions): Promise<void> {
     log(`${dataset}: already prepared in ${dataDir}`);
     return;
   }
+  const missing = problems.filter((p) => p.endsWith(" is missing")).length;
+  if (missing < problems.length) {
+    // part of a release is there: say so before fetching the whole of it
+    log(`${dataset}: ${dataDir} holds an incomplete release (${problems[0]}` +
+      `${problems.length > 1 ? `, and ${problems.length - 1} more` : ""}); ` +
+      "fetching the official archive (a subset you made yourself loads as it is: " +
+      "there is no need to run make data for it)");
+  }
 
   // the archive may have been put there by hand; otherwise download it
   const archive = path.join(dataDir, release.file);
@@ -97,7 +105,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<void> {
       throw new Error(manualInstructions(dataset, release, dataDir, err));
     }
   } else {
-    await verifyMd5(archive, options.download?.md5 ?? release.md5);
+    await verifyMd5(archive, options.download?.md5 ?? release.md5, repackedHint(archive));
   }
   await unpack(archive, dataDir, log);
   if (finishCheck(dataset, dataDir, log)) {
@@ -160,14 +168,7 @@ async function useLocalCopy(
   }
 
   // the official archive is checked; any other archive is taken as it is
-  if (path.basename(from) === release.file) {
-    await verifyMd5(from, release.md5).catch((error: Error) => {
-      throw new Error(
-        `${error.message} (if ${from} is an archive you packed yourself, rename it ` +
-          "or pass its unpacked folder with --from)",
-      );
-    });
-  }
+  if (path.basename(from) === release.file) await verifyMd5(from, release.md5, repackedHint(from));
   else
     log(
       `${dataset}: ${path.basename(from)} is not ${release.file}; unpacking it unchecked`,
@@ -179,14 +180,29 @@ async function useLocalCopy(
   for (const split of datasetSplits(dataset)) await findSplitSource(dataset, dataDir, split);
 }
 
-async function verifyMd5(file: string, expected: string): Promise<void> {
+/**
+ * Check an archive that carries the official file name against the published
+ * md5; `hint` says what to do when it is not a download at all.
+ */
+async function verifyMd5(file: string, expected: string, hint: string): Promise<void> {
   const actual = await md5File(file);
   if (actual !== expected) {
     throw new Error(
-      `${file} has md5 ${actual}, expected ${expected}: the file is damaged or ` +
-        "incomplete; delete it and download it again",
+      `${file} has md5 ${actual}, expected ${expected} (the official release). ` +
+        `If it is a download, it is damaged or incomplete: delete it and download ` +
+        `it again. ${hint}`,
     );
   }
+}
+
+/** How to use an archive that was packed by hand instead of downloaded. */
+function repackedHint(archive: string): string {
+  return (
+    `If you packed ${path.basename(archive)} yourself (a subset, say), only the ` +
+    "official name is checked: give it under another name with " +
+    "FROM=/path/to/other-name.tar.gz (--from in the CLI), or unpack it and give " +
+    "the folder with FROM=."
+  );
 }
 
 /** Unpack into a scratch folder first, then move the result into place. */

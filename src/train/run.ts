@@ -74,9 +74,8 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
       linearTop1: scores.linear?.top1 ?? null,
       linearTop5: scores.linear?.top5 ?? null,
       epochs,
-      datasetChecksum: [...pretrainSplits, evaluation.train.split, evaluation.test.split]
-        .map((s) => `${s.split}:${s.checksum}`)
-        .join(" "),
+      datasetChecksum: checksumLine([...pretrainSplits, evaluation.train.split,
+        evaluation.test.split]),
       pretrainImages: p.subset === null ? pretrainCount : Math.min(p.subset, pretrainCount),
       wallSeconds: (performance.now() - started) / 1000,
     };
@@ -201,4 +200,10 @@ function knnOf(
     temperature: config.knnTemperature,
     classes: evaluation.info.classes.length,
   });
+}
+
+/** "split:checksum" of every split a run read, each split once. */
+function checksumLine(splits: readonly { split: string; checksum: string }[]): string {
+  const seen = new Map(splits.map((s) => [`${s.split}:${s.checksum}`, true]));
+  return [...seen.keys()].join(" ");
 }

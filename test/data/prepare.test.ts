@@ -201,8 +201,27 @@ describe("downloads and make data", () => {
         dataDir: path.join(tmp.dir, "from"),
         from: local,
       }),
-      /has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530.*rename it/,
+      /has md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530.*under another name with FROM=/s,
     );
+  });
+
+  it("checks an archive put in the data folder by hand and says how to use a repacked one", async () => {
+    const dataDir = path.join(tmp.dir, "by-hand");
+    writeFile(path.join(dataDir, "cifar-10-binary.tar.gz"), archive);
+    await assert.rejects(
+      prepareDataset({ dataset: "cifar10", dataDir }),
+      /expected c32a1d4ab5d03f1284b67883e8d87530.*packed cifar-10-binary\.tar\.gz yourself/s,
+    );
+  });
+
+  it("unpacks a repacked archive under another name without the md5 check", async () => {
+    const repacked = path.join(tmp.dir, "local", "my-cifar.tar.gz");
+    writeFile(repacked, archive);
+    const dataDir = path.join(tmp.dir, "repacked");
+    const lines: string[] = [];
+    await prepareDataset({ dataset: "cifar10", dataDir, from: repacked, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => l.includes("unpacking it unchecked")), lines.join("\n"));
+    assert.ok(fs.existsSync(path.join(dataDir, "cifar-10-batches-bin")));
   });
 
   it("fails when an archive given with --from holds no split of the dataset", async () => {
