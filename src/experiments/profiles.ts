@@ -117,8 +117,8 @@ const paper: Profile = {
   embeddingSamples: 2000,
   assumedRate: 37,
   costNote:
-    "GPU-scale: one CIFAR-10 run is 40 million augmented views, far beyond a CPU " +
-    "(years at 37 img/s); meant for a native GPU backend",
+    "GPU-scale: one CIFAR-10 run is 40 million augmented views (about two weeks " +
+    "at 37 img/s, the whole grid years); meant for a native GPU backend",
 };
 
 /** Every profile by name. */
