@@ -62,14 +62,14 @@ async function main(): Promise<void> {
         });
         const label = `${model} ${imagesPerStep} ${backend}`;
         const ours = await runOurs<TrainResult>(options, job, label, stallSeconds);
-        rows.push(row(ours, job.chunkSize));
+        rows.push(row(ours, ours.ok ? ours.value.chunkSize : job.chunkSize));
 
         // a step that does not fit gets a second try in chunks, as the quick profile runs
         const retry = options.retryChunk;
         if (!ours.ok && retry !== null && (job.chunkSize ?? Infinity) > retry && imagesPerStep > retry) {
           const chunked = { ...job, chunkSize: retry };
           const again = await runOurs<TrainResult>(options, chunked, `${label} chunk ${retry}`, stallSeconds);
-          rows.push(row(again, retry));
+          rows.push(row(again, again.ok ? again.value.chunkSize : retry));
         }
       }
     }

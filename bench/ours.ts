@@ -30,7 +30,7 @@ async function train(job: TrainJob): Promise<TrainResult> {
   const encoder = createEncoder(encoderPresets[job.arch], 0);
   const loss = { ...defaultLoss, kind: "debiased" as const, tauPlus: 0.1, temperature: 0.5 };
   const trainer = createTrainStep(encoder, loss, {
-    lr: LR, weightDecay: WEIGHT_DECAY, chunkSize: job.chunkSize,
+    lr: LR, weightDecay: WEIGHT_DECAY, chunkSize: job.chunkSize, log: progress,
   });
 
   // synthetic normalised views, [pairs, 32, 32, 3] each
@@ -64,7 +64,9 @@ async function train(job: TrainJob): Promise<TrainResult> {
     threads: job.threads,
     arch: job.arch,
     imagesPerStep: job.imagesPerStep,
-    chunkSize: job.chunkSize,
+    // the chunk size the step ran with: BENCH_CHUNK, or chosen on wasm when the
+    // whole step would not fit
+    chunkSize: trainer.lastChunkSize,
     steps: job.steps,
     warmup: job.warmup,
     stepSeconds,

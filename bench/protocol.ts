@@ -43,6 +43,7 @@ export interface TrainResult {
   threads: number;
   arch: BenchArch;
   imagesPerStep: number;
+  /** Chunk size the step ran with (null: in one piece). */
   chunkSize: number | null;
   steps: number;
   warmup: number;

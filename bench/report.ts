@@ -84,7 +84,8 @@ function header(report: BenchReport, torchVersion: string): string {
     "  synthetic 32x32 inputs.",
     "GFLOP/s = (forward conv + linear MACs x 2 x 3) per encoder image x img/s; % of the ceiling.",
     "backend/N = our step in chunks of N images (embed all, then backward chunk by chunk;",
-    "  one extra forward pass), the second try after the whole step failed.",
+    "  one extra forward pass): on wasm chosen by the step itself when the whole step would",
+    "  not fit in 4 GiB, else set by BENCH_CHUNK or the second try after a failed step.",
     ceilingLine(report),
   ];
   for (const [backend, reason] of Object.entries(report.unavailable)) {

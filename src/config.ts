@@ -60,7 +60,10 @@ export interface PretrainConfig {
   /** L2 weight decay added to the gradient, as torch.optim.Adam does (paper: 1e-6). */
   weightDecay: number;
   seed: number;
-  /** Largest number of images sent through the network at once (null = whole batch). */
+  /**
+   * Largest number of images sent through the network at once (null = the
+   * whole batch, split automatically on wasm when it does not fit in 4 GiB).
+   */
   chunkSize: number | null;
 }
 

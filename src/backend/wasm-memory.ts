@@ -10,6 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { EncoderConfig } from "../config.js";
+import { encoderCost } from "../models/cost.js";
 
 /** Largest wasm32 memory the backend's binaries allow (4 GiB - 64 KiB). */
 export const WASM_MEMORY_LIMIT_BYTES = 4294901760;
@@ -50,6 +52,35 @@ export function maxImagesPerChunk(options: ChunkSizeOptions = {}): number {
   const budget = WASM_MEMORY_LIMIT_BYTES * share - STEP_FIXED_BYTES;
   const images = Math.floor(budget / perImage / 8) * 8;
   return Math.max(images, 1);
+}
+
+/** The encoder SMALL_RESNET_BYTES_PER_IMAGE was measured on, at 32x32. */
+const SMALL_RESNET: EncoderConfig = {
+  arch: "small", widths: [32, 64, 128], blocks: [2, 2, 2], headHidden: 512, projectionDim: 128,
+};
+
+/**
+ * maxImagesPerChunk for any encoder and input side: the measured bytes per
+ * image of the small ResNet, scaled by how many convolution outputs the
+ * encoder has per image against it (ResNet-18 at 32 px: 2.1 times as many).
+ */
+export function maxImagesPerChunkFor(encoder: EncoderConfig, imageSize: number): number {
+  const ratio = encoderCost(encoder, imageSize).activations /
+    encoderCost(SMALL_RESNET, 32).activations;
+  return maxImagesPerChunk({ bytesPerImage: SMALL_RESNET_BYTES_PER_IMAGE * ratio, imageSize: 32 });
+}
+
+/**
+ * Chunk size a step of `images` images (all views together) needs on
+ * `backend` when none was asked for: null when the whole step fits, which is
+ * always the case off wasm.
+ */
+export function automaticChunkSize(
+  backend: string, encoder: EncoderConfig, imageSize: number, images: number,
+): number | null {
+  if (backend !== "wasm") return null;
+  const limit = maxImagesPerChunkFor(encoder, imageSize);
+  return images <= limit ? null : limit;
 }
 
 /** Thrown when the wasm heap cannot hold an allocation. */

@@ -68,7 +68,8 @@ const pretrainFlags = defineFlags({
   lr: { type: "float", min: 0, default: 1e-3, help: "Adam learning rate" },
   weightDecay: { type: "float", min: 0, default: 1e-6, help: "L2 weight decay" },
   seed: { type: "int", min: 0, default: 0, help: "seed of data order, augmentation and initialisation" },
-  chunkSize: { type: "int", min: 1, help: "most images whose activations are held at once (default: no limit)" },
+  chunkSize: { type: "int", min: 1, help: "most images whose activations are held at " +
+    "once (default: the whole step, split automatically on wasm when it does not fit)" },
 });
 
 /** Flags of the evaluation configuration; defaults are the official code's. */

@@ -21,6 +21,12 @@ export interface EncoderCost {
   parameters: number;
   /** Dimension of the pooled backbone features. */
   featureDim: number;
+  /**
+   * Output elements of every convolution for one image. A training step keeps
+   * about a fixed multiple of this alive per image (batch-norm and ReLU
+   * outputs, their gradients), so memory per image scales with it.
+   */
+  activations: number;
 }
 
 /** FLOPs of one image in one training step (forward and backward). */
@@ -39,7 +45,7 @@ export function stagePlan(config: EncoderConfig): { widths: number[]; blocks: nu
 export function encoderCost(config: EncoderConfig, imageSize = 32): EncoderCost {
   const { widths, blocks } = stagePlan(config);
   const bottleneck = config.arch === "resnet50";
-  const tally = { macs: 0, parameters: 0 };
+  const tally: Tally = { macs: 0, parameters: 0, activations: 0 };
   let side = imageSize;
 
   // stem: CIFAR 3x3 conv stride 1; ImageNet 7x7 conv stride 2, then a
@@ -91,12 +97,20 @@ export function encoderCost(config: EncoderConfig, imageSize = 32): EncoderCost 
     headMacs: tally.macs - backboneMacs,
     parameters: tally.parameters,
     featureDim: channels,
+    activations: tally.activations,
   };
+}
+
+/** Running totals of the layer-by-layer count. */
+interface Tally {
+  macs: number;
+  parameters: number;
+  activations: number;
 }
 
 /** A bias-free k x k convolution producing an outSide x outSide map. */
 function conv(
-  tally: { macs: number; parameters: number },
+  tally: Tally,
   outSide: number,
   inChannels: number,
   outChannels: number,
@@ -105,9 +119,10 @@ function conv(
   const weights = kernel * kernel * inChannels * outChannels;
   tally.macs += outSide * outSide * weights;
   tally.parameters += weights;
+  tally.activations += outSide * outSide * outChannels;
 }
 
 /** Batch norm over `channels`: a scale and a shift each. */
-function norm(tally: { macs: number; parameters: number }, channels: number): void {
+function norm(tally: Tally, channels: number): void {
   tally.parameters += 2 * channels;
 }

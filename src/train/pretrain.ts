@@ -62,6 +62,7 @@ export async function pretrain(
     lr: config.lr,
     weightDecay: config.weightDecay,
     chunkSize: config.chunkSize,
+    log: options.log,
   });
 
   // resume from the checkpoint of an interrupted run of the same configuration

@@ -11,20 +11,31 @@
  *      embeddings, dL/dz (so the loss is exact over all 2B anchors);
  *   3. run each chunk again and backpropagate sum(z_chunk * dL/dz_chunk).
  * This costs one extra forward pass, and BatchNorm then normalises each chunk
- * with its own statistics rather than those of the whole view.
+ * with its own statistics rather than those of the whole view (a chunk at
+ * least as large as a view changes nothing there: every view is one chunk).
+ *
+ * Without a chunk size the step is whole, except on wasm when it would not
+ * fit in 4 GiB: it is then split into the largest chunks that fit (see
+ * automaticChunkSize), and the step says so once.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { LossConfig } from "../config.js";
 import { contrastiveLoss } from "../loss.js";
 import type { Encoder } from "../models/encoder.js";
 import { commitUpdates, discardUpdates, type Pass } from "../models/layers.js";
+import { automaticChunkSize } from "../backend/wasm-memory.js";
 import { Adam } from "./adam.js";
 
 export interface StepOptions {
   lr: number;
   weightDecay: number;
-  /** Largest number of images whose activations are kept at once (null = no limit). */
+  /**
+   * Largest number of images whose activations are kept at once (null = the
+   * whole step, split automatically only where the backend cannot hold it).
+   */
   chunkSize: number | null;
+  /** Receives the one notice of an automatic split. */
+  log?: (line: string) => void;
 }
 
 /** A training step bound to one encoder and its optimiser. */
@@ -41,6 +52,8 @@ export interface TrainStep {
     extraViews?: tf.Tensor4D[],
   ): Promise<number>;
   readonly optimizer: Adam;
+  /** Chunk size the last step ran with (null: in one piece). */
+  readonly lastChunkSize: number | null;
 }
 
 /** Bind the loss configuration, optimiser and chunking policy to an encoder. */
@@ -49,13 +62,30 @@ export function createTrainStep(encoder: Encoder, loss: LossConfig, options: Ste
     throw new Error(`chunkSize must be a positive integer or null; got ${options.chunkSize}`);
   }
   const optimizer = new Adam({ lr: options.lr, weightDecay: options.weightDecay });
+  let lastChunkSize: number | null = null;
+  let announced = false;
 
   return {
     optimizer,
+    get lastChunkSize() {
+      return lastChunkSize;
+    },
     async step(view1, view2, labels, extraViews = []) {
       const views = [view1, view2, ...extraViews];
       const batch = view1.shape[0];
       const total = batch * views.length;
+      const chunkSize = options.chunkSize ??
+        automaticChunkSize(tf.getBackend(), encoder.config, view1.shape[1], total);
+      if (options.chunkSize === null && chunkSize !== null && !announced) {
+        announced = true;
+        const norm = chunkSize < batch
+          ? `; batch norm then sees ${chunkSize} images instead of a view of ${batch}, ` +
+            "which a native backend avoids"
+          : "";
+        options.log?.(`warning: a step of ${total} images does not fit in wasm's 4 GiB; ` +
+          `it runs in chunks of ${chunkSize} (exact loss over the batch, one extra ` +
+          `forward pass${norm}); --chunk-size sets the size`);
+      }
       const lossOptions = {
         kind: loss.kind,
         temperature: loss.temperature,
@@ -64,10 +94,11 @@ export function createTrainStep(encoder: Encoder, loss: LossConfig, options: Ste
         labels,
       };
 
-      const { value, grads, updates } =
-        options.chunkSize === null || total <= options.chunkSize
-          ? wholeStep(encoder, views, lossOptions)
-          : chunkedStep(encoder, views, lossOptions, options.chunkSize);
+      const whole = chunkSize === null || total <= chunkSize;
+      lastChunkSize = whole ? null : chunkSize;
+      const { value, grads, updates } = whole
+        ? wholeStep(encoder, views, lossOptions)
+        : chunkedStep(encoder, views, lossOptions, chunkSize);
 
       // a NaN loss or gradient must never reach the weights
       const lossValue = (await value.data())[0];

@@ -5,10 +5,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { setupBackend } from "../../src/backend/index.js";
 import {
+  automaticChunkSize,
   guardWasmMemory,
   maxImagesPerChunk,
+  maxImagesPerChunkFor,
   WasmMemoryError,
 } from "../../src/backend/wasm-memory.js";
+import { encoderPresets, withStem } from "../../src/models/encoder.js";
 
 test("a malloc that answers 0 becomes a WasmMemoryError", () => {
   const freed: number[] = [];
@@ -37,4 +40,23 @@ test("chunk guidance fits the measured small ResNet and scales with resolution",
   assert.equal(images % 8, 0);
   assert.ok(maxImagesPerChunk({ imageSize: 64 }) <= images / 4);
   assert.equal(maxImagesPerChunk({ bytesPerImage: 2 ** 40 }), 1);
+});
+
+test("automatic chunks: only on wasm, only when the step does not fit", () => {
+  const { small, resnet18, resnet50 } = encoderPresets;
+  // the small ResNet is the measured reference: its guidance is unchanged
+  assert.equal(maxImagesPerChunkFor(small, 32), maxImagesPerChunk());
+  assert.equal(automaticChunkSize("wasm", small, 32, 128), null);
+  assert.equal(automaticChunkSize("wasm", small, 32, 256), maxImagesPerChunk());
+  assert.equal(automaticChunkSize("tensorflow", small, 32, 100_000), null);
+  assert.equal(automaticChunkSize("cpu", resnet50, 224, 512), null);
+
+  // ResNet-18 holds about twice the activations per image: 128 images fit
+  // (measured: 3.55 GiB of heap), chunks come out below 128 and above 48
+  const r18 = automaticChunkSize("wasm", resnet18, 32, 256);
+  assert.ok(r18 !== null && r18 > 48 && r18 < 128 && r18 % 8 === 0, `got ${r18}`);
+
+  // ImageNet-size inputs through the ImageNet stem still get a usable chunk
+  const r50 = automaticChunkSize("wasm", withStem(resnet50, "imagenet"), 224, 512);
+  assert.ok(r50 !== null && r50 >= 1 && r50 < 64, `got ${r50}`);
 });

@@ -44,3 +44,11 @@ test("the cost model counts the parameters the encoder really has", () => {
     assert.equal(encoderCost(config).parameters, count, config.stem ?? "cifar");
   }
 });
+
+test("activations count every convolution output of one image", () => {
+  // stem 32x32x32; stage 1: four 32x32x32 maps; stages 2 and 3: five maps each
+  // (two blocks of two convolutions and one shortcut) at 16x16x64 and 8x8x128
+  const small = 32 * 1024 + 4 * 32 * 1024 + 5 * 64 * 256 + 5 * 128 * 64;
+  assert.equal(encoderCost(encoderPresets.small).activations, small);
+  assert.equal(encoderCost(encoderPresets.small, 64).activations, 4 * small);
+});

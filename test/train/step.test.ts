@@ -66,6 +66,21 @@ describe("training step", () => {
     }
   });
 
+  test("a step without a chunk size runs whole off wasm, and reports the chunks it ran", async () => {
+    const encoder = createEncoder(tiny, 3);
+    const whole = createTrainStep(encoder, loss, { lr: 1e-2, weightDecay: 0, chunkSize: null });
+    const split = createTrainStep(encoder, loss, { lr: 1e-2, weightDecay: 0, chunkSize: 4 });
+    const [v1, v2] = [images(8, 8, 1), images(8, 8, 2)];
+    await whole.step(v1, v2);
+    await split.step(v1, v2);
+    assert.equal(whole.lastChunkSize, null);
+    assert.equal(split.lastChunkSize, 4);
+    tf.dispose([v1, v2]);
+    encoder.dispose();
+    whole.optimizer.dispose();
+    split.optimizer.dispose();
+  });
+
   test("smaller chunks still train: loss falls over repeated steps", async () => {
     const v1 = images(8, 8, 3);
     const v2 = images(8, 8, 4);
