@@ -35,8 +35,10 @@ test("a tensor beyond 4 GiB fails loudly and the backend keeps working", async (
 });
 
 test("chunk guidance fits the measured small ResNet and scales with resolution", () => {
+  // measured: 256 images of the small ResNet fit (3.12 GiB of heap); 320
+  // would need about 3.9 GiB, too close to the limit
   const images = maxImagesPerChunk();
-  assert.ok(images >= 128 && images < 256, `got ${images}`);
+  assert.ok(images >= 256 && images < 320, `got ${images}`);
   assert.equal(images % 8, 0);
   assert.ok(maxImagesPerChunk({ imageSize: 64 }) <= images / 4);
   assert.equal(maxImagesPerChunk({ bytesPerImage: 2 ** 40 }), 1);
@@ -46,15 +48,16 @@ test("automatic chunks: only on wasm, only when the step does not fit", () => {
   const { small, resnet18, resnet50 } = encoderPresets;
   // the small ResNet is the measured reference: its guidance is unchanged
   assert.equal(maxImagesPerChunkFor(small, 32), maxImagesPerChunk());
-  assert.equal(automaticChunkSize("wasm", small, 32, 128), null);
-  assert.equal(automaticChunkSize("wasm", small, 32, 256), maxImagesPerChunk());
+  assert.equal(automaticChunkSize("wasm", small, 32, 256), null);
+  assert.equal(automaticChunkSize("wasm", small, 32, 512), maxImagesPerChunk());
   assert.equal(automaticChunkSize("tensorflow", small, 32, 100_000), null);
   assert.equal(automaticChunkSize("cpu", resnet50, 224, 512), null);
 
   // ResNet-18 holds about twice the activations per image: 128 images fit
-  // (measured: 3.55 GiB of heap), chunks come out below 128 and above 48
+  // (measured: 3.55 GiB of heap), 256 do not (they exhausted the heap)
+  assert.equal(automaticChunkSize("wasm", resnet18, 32, 128), null);
   const r18 = automaticChunkSize("wasm", resnet18, 32, 256);
-  assert.ok(r18 !== null && r18 > 48 && r18 < 128 && r18 % 8 === 0, `got ${r18}`);
+  assert.ok(r18 !== null && r18 >= 96 && r18 <= 128 && r18 % 8 === 0, `got ${r18}`);
 
   // ImageNet-size inputs through the ImageNet stem still get a usable chunk
   const r50 = automaticChunkSize("wasm", withStem(resnet50, "imagenet"), 224, 512);
