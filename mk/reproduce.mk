@@ -26,6 +26,8 @@ plan: build ## list the cells of PROFILE, which are cached, and the time estimat
 	  --data-root $(DATA_ROOT)
 
 report: build jupyter-env ## render every notebook of PROFILE to results/reports/<profile>/
+	@node dist/experiments/main.js check --profile $(PROFILE) || \
+	  echo "warning: the reports leave the unreadable cache files above out"
 	$(JUPYTER_ENV) $(VENV)/bin/python scripts/render_reports.py --profile $(PROFILE)
 
 lab: build jupyter-env ## open JupyterLab on notebooks/ (reads the PROFILE cache)

@@ -125,7 +125,7 @@ export function answerOf(claim: Claim): string {
   const lower = counts.get("lower") ?? 0;
   const unclear = counts.get("no clear difference") ?? 0;
   const few = counts.get("too few seeds") ?? 0;
-  const settings = n === 1 ? "the one setting" : `all ${n} settings`;
+  const settings = n === 1 ? "the one setting" : n === 2 ? "both settings" : `all ${n} settings`;
   if (few === n) return "Not yet answerable: fewer than two seeds are shared by both sides.";
   if (higher === n) return `Yes at ${settings}: every interval of the difference is above zero.`;
   if (lower === n) return `No, the reverse at ${settings}: every interval is below zero.`;

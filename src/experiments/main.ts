@@ -23,7 +23,9 @@ import { decodedCacheBytes, estimateSeconds, formatDuration } from "./estimate.j
 import { defaultProfile, getProfile, profiles, type ProfileName } from "./profiles.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
-import { planCells, runCells, type RunnerOptions, type Trainer } from "./runner.js";
+import {
+  planAbsentCells, planCells, runCells, type RunnerOptions, type Trainer,
+} from "./runner.js";
 
 /** How the usage lines name this program. */
 const PROGRAM = "npx tsx src/experiments/main.ts";
@@ -253,8 +255,18 @@ async function run(options: Selection): Promise<number> {
 
 function plan(options: Selection, rate: number): number {
   const { planned, absent } = planCells(options);
+
+  // datasets not on disk: what the cache already holds of them
+  const absentCells = planAbsentCells(options);
   for (const dataset of absent) {
-    console.log(`${dataset}: not present under ${options.dataRoot}/`);
+    const cells = absentCells.filter((e) => e.cell.dataset === dataset);
+    const cached = cells.filter((e) => e.status === "cached" || e.status === "reusable");
+    console.log(`${dataset}: not present under ${options.dataRoot}/ (make data ` +
+      `DATASET=${dataset}); ${cached.length} of ${cells.length} cells cached`);
+    for (const entry of cells.filter((e) => e.status === "corrupt")) {
+      console.log(`corrupt  ${entry.cell.artefact} ${dataset} ${entry.cell.label} ` +
+        `(${entry.detail ?? ""})`);
+    }
   }
 
   // distinct configurations only: a config shared by two artefacts trains once
@@ -270,8 +282,9 @@ function plan(options: Selection, rate: number): number {
   const reference = options.profile.encoder;
   const seconds = [...toTrain.values()]
     .reduce((t, c) => t + estimateSeconds(c, rate, reference), 0);
-  console.log(`${planned.length} cells, ${toTrain.size} distinct runs to train, about ` +
-    `${formatDuration(seconds)} at ${rate} img/s (${options.profile.costNote})`);
+  console.log(`${planned.length} cells of the datasets present, ${toTrain.size} distinct ` +
+    `runs to train, about ${formatDuration(seconds)} at ${rate} img/s`);
+  console.log(`profile ${options.profile.name}: ${options.profile.costNote}`);
 
   // disk for the decoded splits of every dataset that still has runs to train
   const datasets = new Set([...toTrain.values()].map((c) => c.pretrain.dataset));
@@ -293,6 +306,10 @@ function check({ profile, cacheRoot }: Selection): number {
     }
   }
   console.log(`${profile.name}: ${entries.length} cache files, ${bad} unreadable`);
+  if (bad > 0) {
+    console.log("unreadable files are left out of the reports; make reproduce retrains " +
+      "them where their dataset is present (delete them to silence this)");
+  }
   return bad > 0 ? 1 : 0;
 }
 

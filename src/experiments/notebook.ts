@@ -53,7 +53,11 @@ export class Report {
       (a === undefined ? "" : `<p><b>In the paper:</b> ${escapeHtml(a.paperRef)}.</p>`) +
       (figure === undefined ? "" :
         `<p><span class="unverified">unverified</span> ${escapeHtml(figure)}.</p>`) +
-      `</div>` + unreadableHtml(this.data.unreadable);
+      `</div>` + unreadableHtml(this.data.unreadable.map((f) => ({
+        file: path.relative(this.root, f.file),
+        // reports are committed: no absolute paths of the machine that made them
+        error: f.error.split(this.root + path.sep).join(""),
+      })));
   }
 
   /** Grid points of an artefact on a dataset. */
@@ -159,14 +163,18 @@ export class Report {
   lossCurves(artefact: ArtefactName, dataset: DatasetName): string {
     const points = this.points(artefact, dataset);
     if (points.length === 0) return "";
-    const traces = points.flatMap((p) => p.runs.map((r) => ({
+    // one colour and one legend entry per setting; its seeds share them
+    const traces = points.flatMap((p, i) => p.runs.map((r, j) => ({
       type: "scatter", mode: "lines+markers",
-      name: `${settingLabel(p)} seed ${r.result.config.pretrain.seed}`,
+      name: settingLabel(p), legendgroup: settingLabel(p), showlegend: j === 0,
+      line: { color: PALETTE[i % PALETTE.length], width: 1.5 },
+      hovertext: `${settingLabel(p)} seed ${r.result.config.pretrain.seed}`,
       x: r.result.epochs.map((e) => e.epoch), y: r.result.epochs.map((e) => e.loss),
     })));
-    return plot(traces, { title: { text: `${datasetTitles[dataset]}: pretraining loss` },
+    return plot(traces, {
+      title: { text: `${datasetTitles[dataset]}: pretraining loss (one line per seed)` },
       height: 380, xaxis: { title: { text: "epoch" }, dtick: 1 },
-      yaxis: { title: { text: "loss" } }, showlegend: traces.length <= 12 });
+      yaxis: { title: { text: "loss" } }, showlegend: true });
   }
 
   /** 2-D projection of stored test embeddings, one panel per objective. */
@@ -202,7 +210,9 @@ export class Report {
     const layout: Record<string, unknown> = {
       title: { text: `${datasetTitles[dataset]}: ${method === "pca" ? "PCA" : "t-SNE"} of ` +
         `test embeddings (colour = true class)` },
-      height: 420, grid: { rows: 1, columns: runs.length, pattern: "independent" },
+      // a horizontal legend below the panels shows all ten classes without scrolling
+      height: 470, grid: { rows: 1, columns: runs.length, pattern: "independent" },
+      legend: { orientation: "h", x: 0, y: -0.12 },
       annotations: runs.map(({ point }, i) => ({ text: settingLabel(point, false),
         xref: `x${i + 1} domain`, yref: `y${i + 1} domain`, x: 0.5, y: 1.08,
         showarrow: false })),

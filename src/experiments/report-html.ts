@@ -100,14 +100,16 @@ export function missingHtml(what: string, profile: string, artefact: string): st
   return `<p class="missing">${escapeHtml(what)}: not run at this scale yet: run ` +
     `<code>make reproduce PROFILE=${escapeHtml(profile)}</code> (or <code>npx tsx ` +
     `src/experiments/main.ts run --profile ${escapeHtml(profile)} --artefact ` +
-    `${escapeHtml(artefact)}</code>); a dataset must be present under data/.</p>`;
+    `${escapeHtml(artefact)}</code>) once the dataset is under data/ ` +
+    `(<code>make data DATASET=...</code>, see data/README.md).</p>`;
 }
 
 /** Warning listing cache files that were rejected. */
 export function unreadableHtml(files: readonly { file: string; error: string }[]): string {
   if (files.length === 0) return "";
   return `<div class="warning"><b>${files.length} cache file(s) could not be read and ` +
-    `are left out:</b><ul>${files.map((f) => `<li>${escapeHtml(f.error)}</li>`).join("")}` +
+    `are left out</b> (<code>make reproduce</code> retrains them where the dataset is ` +
+    `present):<ul>${files.map((f) => `<li>${escapeHtml(f.error)}</li>`).join("")}` +
     `</ul></div>`;
 }
 

@@ -90,24 +90,41 @@ export function datasetsOnDisk(
 /** Looks up every cell of the selection in the cache without training anything. */
 export function planCells(options: Omit<RunnerOptions, "train" | "identity" | "log">)
   : { planned: PlannedCell[]; absent: DatasetName[] } {
-  const { profile, cacheRoot, dataRoot } = options;
-  const { present, absent } = datasetsOnDisk(options.artefacts, dataRoot, options.datasets);
-  const embeddingKeys = embeddingDemand(profile, present, dataRoot);
+  const { present, absent } = datasetsOnDisk(options.artefacts, options.dataRoot,
+    options.datasets);
+  return { planned: lookupCells(options, present, options.force), absent };
+}
 
+/**
+ * Cache status of the cells of datasets that are not on disk: what a report
+ * can show of them, and what would train once the data is there.
+ */
+export function planAbsentCells(options: Omit<RunnerOptions, "train" | "identity" | "log">)
+  : PlannedCell[] {
+  const { absent } = datasetsOnDisk(options.artefacts, options.dataRoot, options.datasets);
+  return lookupCells(options, absent, false);
+}
+
+function lookupCells(
+  options: Omit<RunnerOptions, "train" | "identity" | "log">,
+  datasets: readonly DatasetName[], force: boolean | undefined,
+): PlannedCell[] {
+  const { profile, cacheRoot, dataRoot } = options;
+  const embeddingKeys = embeddingDemand(profile, datasets, dataRoot);
   const planned = options.artefacts.flatMap((name) =>
-    artefactCells(artefacts[name], profile, present, dataRoot).map((cell) => {
+    artefactCells(artefacts[name], profile, datasets, dataRoot).map((cell) => {
       const key = configKey(cell.config);
       const file = cacheFile(cacheRoot, profile.name, cell.artefact, key);
       const keepEmbeddings = embeddingKeys.get(key) ?? 0;
       const entry = { cell, key, file, keepEmbeddings };
-      if (options.force) return { ...entry, status: "forced" as const };
+      if (force) return { ...entry, status: "forced" as const };
       return { ...entry, ...lookup(entry, cacheRoot, profile.name) };
     }),
   );
   // seeds outermost (a stable sort keeps the grid order within a seed), so an
   // interrupted grid still covers every setting with the seeds it finished
   planned.sort((a, b) => a.cell.config.pretrain.seed - b.cell.config.pretrain.seed);
-  return { planned, absent };
+  return planned;
 }
 
 /** Trains every missing cell of the selection, writing each result as it finishes. */

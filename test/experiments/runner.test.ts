@@ -7,7 +7,9 @@ import type { RunConfig } from "../../src/config.js";
 import { readRun } from "../../src/experiments/cache.js";
 import { profiles } from "../../src/experiments/profiles.js";
 import type { ArtefactName } from "../../src/experiments/registry.js";
-import { runCells, type RunnerOptions, type Trainer } from "../../src/experiments/runner.js";
+import {
+  planAbsentCells, runCells, type RunnerOptions, type Trainer,
+} from "../../src/experiments/runner.js";
 import { fakeResult } from "./fixtures.js";
 
 /** A workspace with a CIFAR-10 folder (one file) and an empty cache. */
@@ -63,6 +65,24 @@ test("missing cells train once, then hit the cache; absent datasets are skipped"
   const again = await runCells(second.runner);
   assert.equal(second.calls.length, 0);
   assert.equal(again.cached, expected);
+});
+
+test("cells of a dataset that is not on disk are still looked up in the cache", async () => {
+  const root = workspace();
+  await runCells(options(root, ["negatives"]).runner);
+
+  // the CIFAR-10 folder goes away, as on a fresh clone with a committed cache
+  fs.rmSync(path.join(root, "data", "cifar10"), { recursive: true });
+  const absent = planAbsentCells(options(root, ["negatives"]).runner);
+  const cifar = absent.filter((e) => e.cell.dataset === "cifar10");
+  const stl = absent.filter((e) => e.cell.dataset === "stl10");
+  assert.ok(cifar.length > 0 && cifar.every((e) => e.status === "cached"));
+  assert.ok(stl.length > 0 && stl.every((e) => e.status === "missing"));
+
+  // a damaged file is reported as such, never as cached
+  fs.writeFileSync(cifar[0].file, "not arrow");
+  const again = planAbsentCells(options(root, ["negatives"]).runner);
+  assert.equal(again.find((e) => e.file === cifar[0].file)?.status, "corrupt");
 });
 
 test("FORCE retrains every cell and overwrites the files", async () => {
