@@ -1,7 +1,8 @@
 /**
  * The experiment cache: one Apache Arrow IPC file per finished run, at
  * results/cache/<profile>/<artefact>/<key>.arrow, where key = sha256 of the
- * canonical JSON of the run's whole RunConfig. A file is one row: flat columns
+ * canonical JSON of the run's RunConfig less the data folder's location (see
+ * configKey). A file is one row: flat columns
  * for querying (dataset, objective, B, seed, accuracies), list columns for the
  * per-epoch curves and the optional embedding sample, and the provenance.
  * Files are written with apache-arrow (temp file + rename, so a reader never
@@ -19,8 +20,11 @@ import type { BackendReport } from "../backend/types.js";
 import { canonicalJson, configKey, sha256Hex } from "./hash.js";
 import type { CodeIdentity } from "./provenance.js";
 
-/** Version of the file layout below; bump it when columns change meaning. */
-export const CACHE_FORMAT = 1;
+/**
+ * Version of the file layout below; bump it when columns or the key change
+ * meaning. 2: the key leaves out pretrain.dataDir.
+ */
+export const CACHE_FORMAT = 2;
 
 /** Test embeddings kept for the 2-D projection: `count` rows of `dim` floats. */
 export interface EmbeddingSample {

@@ -23,9 +23,15 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Cache key of a run: sha256 of the canonical JSON of the whole RunConfig. */
+/**
+ * Cache key of a run: sha256 of the canonical JSON of its RunConfig without
+ * `pretrain.dataDir`. Where the dataset lies is no part of the experiment (the
+ * result records the dataset's checksum instead), so the same run found under
+ * another data root, or a relative path spelt differently, is the same cell.
+ */
 export function configKey(config: RunConfig): string {
-  return sha256Hex(canonicalJson(config));
+  const { dataDir: _where, ...pretrain } = config.pretrain;
+  return sha256Hex(canonicalJson({ ...config, pretrain }));
 }
 
 function sortKeys(value: unknown, path: string, nonFinite: "reject" | "text"): unknown {

@@ -24,10 +24,10 @@ test("the key of a config is stable and independent of field order", () => {
   assert.equal(configKey(config), configKey(structuredClone(config)));
 });
 
-test("changing any leaf of the config changes the key", () => {
+test("changing any leaf of the config but the data folder changes the key", () => {
   const base = sampleConfig();
   const baseKey = configKey(base);
-  const leaves = leafPaths(base);
+  const leaves = leafPaths(base).filter((leaf) => leaf.join(".") !== "pretrain.dataDir");
   assert.ok(leaves.length > 25, `config has ${leaves.length} leaves`);
   for (const leaf of leaves) {
     const changed = structuredClone(base) as unknown as Record<string, unknown>;
@@ -54,3 +54,10 @@ function mutate(root: Record<string, unknown>, leaf: string[]): void {
     : typeof value === "string" ? `${value}x`
     : value === null ? 7 : !value;
 }
+
+test("the same run under another data folder has the same key", () => {
+  const base = sampleConfig();
+  for (const dataDir of ["/mnt/datasets/cifar10", "./data/cifar10", "elsewhere"]) {
+    assert.equal(configKey({ ...base, pretrain: { ...base.pretrain, dataDir } }), configKey(base));
+  }
+});
