@@ -23,7 +23,15 @@ import { checkObjectiveFitsData, pretrain } from "../train/pretrain.js";
 import { evaluateEncoder, loadEvaluation, runExperiment } from "../train/run.js";
 import { NonFiniteLossError } from "../train/step.js";
 import { minTemperature } from "../loss.js";
-import { defineFlags, FlagError, parseFlags, type FlagSchema, type ParsedFlags } from "./flags.js";
+import { onInterrupt } from "../util/interrupt.js";
+import {
+  defineFlags,
+  FlagError,
+  flagName,
+  parseFlags,
+  type FlagSchema,
+  type ParsedFlags,
+} from "./flags.js";
 
 const datasets = ["cifar10", "stl10", "imagenet100"] as const;
 
@@ -92,6 +100,7 @@ function pretrainConfig(f: PretrainFlags): PretrainConfig {
   if (f.arch !== "small" && (f.widths !== undefined || f.blocks !== undefined)) {
     throw new FlagError(`--widths and --blocks apply to --arch small only, not ${f.arch}`, "--widths");
   }
+  rejectUnusedLossFlags(f);
   return {
     dataset: f.dataset,
     dataDir: f.dataDir ?? defaultDataDir(f.dataset),
@@ -111,6 +120,62 @@ function pretrainConfig(f: PretrainFlags): PretrainConfig {
     seed: f.seed,
     chunkSize: f.chunkSize ?? null,
   };
+}
+
+/** Objectives that read each loss setting; any other objective ignores it. */
+const lossFlagUsers = {
+  tauPlus: ["debiased", "hard"],
+  beta: ["hard"],
+  positives: ["debiased", "hard"],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * A loss setting moved off its default for an objective that ignores it is
+ * refused: the run would silently be another experiment than the one asked
+ * for (and a biased run with M = 2 would pay for views it never uses).
+ */
+function rejectUnusedLossFlags(f: PretrainFlags): void {
+  const defaults = { tauPlus: defaultLoss.tauPlus, beta: defaultLoss.beta, positives: 1 };
+  for (const [key, users] of Object.entries(lossFlagUsers)) {
+    const setting = key as keyof typeof lossFlagUsers;
+    if (f[setting] === defaults[setting] || (users as readonly string[]).includes(f.loss)) {
+      continue;
+    }
+    const flag = `--${flagName(setting)}`;
+    throw new FlagError(
+      `${flag} ${f[setting]} has no effect with --loss ${f.loss}: it applies to ` +
+        `${users.map((u) => `--loss ${u}`).join(" and ")} only. Drop ${flag}, ` +
+        "or choose one of those objectives.",
+      flag,
+    );
+  }
+}
+
+/**
+ * Checked before any work, so that a long run does not fail at its very end
+ * for want of a place to write its result.
+ */
+function checkJsonTarget(file: string | undefined): void {
+  if (file === undefined) return;
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    throw new FlagError(
+      `--json ${file} is a folder; give a file name, e.g. --json ${path.join(file, "result.json")}`,
+      "--json",
+    );
+  }
+  const parent = path.dirname(path.resolve(file));
+  let ancestor = parent;
+  while (!fs.existsSync(ancestor)) ancestor = path.dirname(ancestor);
+  if (!fs.statSync(ancestor).isDirectory()) {
+    throw new FlagError(`--json ${file}: ${ancestor} is a file, so ${parent} cannot be ` +
+      "created; give another path", "--json");
+  }
+}
+
+/** Ctrl-C during pretraining: what is kept and how to resume. */
+function sayHowToResume(command: string, checkpointDir: string): void {
+  onInterrupt(() => `dcl ${command}: interrupted. Every finished epoch is saved in ` +
+    `${checkpointDir}; run the same command again to resume from the last one.`);
 }
 
 function evalConfig(f: EvalFlags): EvalConfig {
@@ -164,6 +229,7 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
         splits.push(await loadSplit({ dataset: config.dataset, dataDir: config.dataDir, split, log }));
       }
       const encoder = createEncoder(config.encoder, config.seed);
+      sayHowToResume("pretrain", dir);
       await pretrain(encoder, splits, info, config, { log, backend, checkpointDir: dir });
       const file = checkpointFile(dir);
       log(`encoder saved in ${file}; evaluate it with: dcl evaluate --checkpoint ${file}`);
@@ -182,6 +248,7 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
       } as const satisfies FlagSchema;
       const f = parse(schema, argv, "dcl evaluate", this.summary);
       if (f === null) return;
+      checkJsonTarget(f.json);
       // a checkpoint folder (what dcl pretrain prints as --checkpoint-dir) works too
       const file = fs.existsSync(f.checkpoint) && fs.statSync(f.checkpoint).isDirectory()
         ? checkpointFile(f.checkpoint)
@@ -211,9 +278,11 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
       } as const satisfies FlagSchema;
       const f = parse(schema, argv, "dcl run", this.summary);
       if (f === null) return;
+      checkJsonTarget(f.json);
       const config: RunConfig = { profile: "custom", pretrain: pretrainConfig(f), eval: evalConfig(f) };
       await startBackend(f);
       const dir = f.checkpointDir ?? path.join("checkpoints", configHash(config.pretrain));
+      sayHowToResume("run", dir);
       const result = await runExperiment(config, { log, checkpointDir: dir });
       const gain = result.knnTop1 - result.initKnnTop1;
       log(

@@ -21,6 +21,7 @@ import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
 import { decodedCacheBytes, estimateSeconds, formatDuration } from "./estimate.js";
 import { defaultProfile, getProfile, profiles, type ProfileName } from "./profiles.js";
+import { onInterrupt } from "../util/interrupt.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
 import {
@@ -235,6 +236,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function run(options: Selection): Promise<number> {
   const started = Date.now();
+  const { name } = options.profile;
+  onInterrupt(() => `interrupted. Finished cells are kept in ` +
+    `${path.join(options.cacheRoot, name)}/; the cell in progress resumes from its last ` +
+    `finished epoch (under ${path.join(options.checkpointRoot, name)}/). Run the same ` +
+    "command again to go on.");
   const summary = await runCells({
     ...options,
     train: await loadTrainer(),
