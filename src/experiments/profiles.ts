@@ -92,11 +92,13 @@ const quick: Profile = {
   positiveCounts: [1, 2],
   betaValues: [1.0],
   embeddingSamples: 500,
-  assumedRate: 50,
+  // measured: about 150 views/s on the native backend, 2 cores, nothing else running
+  assumedRate: 120,
   costNote:
-    "CIFAR-10 part: 24 distinct runs of 6000 augmented pairs each; on the native " +
-    "backend with 2 cores one run took 258 to 505 s (the longer ones while other " +
-    "jobs shared the cores), so about 2 hours in all",
+    "CIFAR-10 part: 50 distinct runs (five seeds) of 6000 augmented pairs each; on " +
+    "the native backend with 2 cores and nothing else running one run took 100 to " +
+    "170 s (M = 2 the longest), so 1.5 to 2 hours in all; two to three times " +
+    "longer while other jobs share the cores",
 };
 
 /** The paper's settings (official code): ResNet-50, batch 256, 400 epochs, full data. */
