@@ -1,11 +1,13 @@
 # Experiment grid, result cache and rendered reports.
-#   make reproduce [PROFILE=quick] [FORCE=1] [ARTEFACT=negatives,tau-plus] [DATA_ROOT=data]
+#   make reproduce [PROFILE=quick] [FORCE=1] [ARTEFACT=negatives,tau-plus] [SEEDS=0,1,2] [DATA_ROOT=data]
 #   make report    [PROFILE=quick]     render results/reports/<profile>/ from the cache only
 #   make lab       [PROFILE=quick]     JupyterLab on notebooks/
 PROFILE ?= quick
 ARTEFACT ?= all
 DATA_ROOT ?= data
 FORCE ?=
+SEEDS ?=
+SELECT = --profile $(PROFILE) --artefact $(ARTEFACT) $(if $(SEEDS),--seeds $(SEEDS),)
 VENV := .venv
 # Jupyter's connection files stay inside the project, never in the home folder
 JUPYTER_ENV := JUPYTER_RUNTIME_DIR=$(CURDIR)/.jupyter-runtime DCL_REPORT_PROFILE=$(PROFILE)
@@ -17,13 +19,12 @@ reproduce: $(NODE_MODULES) ## train missing cells of PROFILE for the datasets pr
 	$(MAKE) --no-print-directory experiments
 	$(MAKE) --no-print-directory report
 
-experiments: build ## run the missing grid cells only (PROFILE, ARTEFACT, FORCE=1)
-	node dist/experiments/main.js run --profile $(PROFILE) --artefact $(ARTEFACT) \
-	  --data-root $(DATA_ROOT) $(if $(filter 1 yes true,$(FORCE)),--force,)
+experiments: build ## run the missing grid cells only (PROFILE, ARTEFACT, SEEDS, FORCE=1)
+	node dist/experiments/main.js run $(SELECT) --data-root $(DATA_ROOT) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force,)
 
 plan: build ## list the cells of PROFILE, which are cached, and the time estimate
-	node dist/experiments/main.js plan --profile $(PROFILE) --artefact $(ARTEFACT) \
-	  --data-root $(DATA_ROOT)
+	node dist/experiments/main.js plan $(SELECT) --data-root $(DATA_ROOT)
 
 report: build jupyter-env ## render every notebook of PROFILE to results/reports/<profile>/
 	@node dist/experiments/main.js check --profile $(PROFILE) || \

@@ -100,6 +100,12 @@ function pretrainConfig(f: PretrainFlags): PretrainConfig {
   if (f.arch !== "small" && (f.widths !== undefined || f.blocks !== undefined)) {
     throw new FlagError(`--widths and --blocks apply to --arch small only, not ${f.arch}`, "--widths");
   }
+  const widths = f.widths ?? preset.widths;
+  const blocks = f.blocks ?? preset.blocks;
+  if (widths.length !== blocks.length) {
+    throw new FlagError(`--widths has ${widths.length} stages and --blocks ` +
+      `${blocks.length}; give one block count per stage width`, "--blocks");
+  }
   rejectUnusedLossFlags(f);
   return {
     dataset: f.dataset,
@@ -107,8 +113,8 @@ function pretrainConfig(f: PretrainFlags): PretrainConfig {
     subset: f.subset ?? null,
     encoder: withStem({
       arch: f.arch,
-      widths: f.widths ?? preset.widths,
-      blocks: f.blocks ?? preset.blocks,
+      widths,
+      blocks,
       headHidden: f.headHidden,
       projectionDim: f.projectionDim,
     }, f.stem ?? encoderStem(f.dataset)),
@@ -145,7 +151,7 @@ function rejectUnusedLossFlags(f: PretrainFlags): void {
     throw new FlagError(
       `${flag} ${f[setting]} has no effect with --loss ${f.loss}: it applies to ` +
         `${users.map((u) => `--loss ${u}`).join(" and ")} only. Drop ${flag}, ` +
-        "or choose one of those objectives.",
+        (users.length === 1 ? "or choose that objective." : "or choose one of those objectives."),
       flag,
     );
   }

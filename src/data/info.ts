@@ -56,6 +56,16 @@ export function encoderStem(name: DatasetName): EncoderStem {
   return name === "imagenet100" ? "imagenet" : "cifar";
 }
 
+/**
+ * The command that puts a dataset under data/: ImageNet cannot be downloaded,
+ * so its command names the local copy it needs.
+ */
+export function dataCommand(name: DatasetName): string {
+  return name === "imagenet100"
+    ? "make data DATASET=imagenet100 FROM=/path/to/imagenet"
+    : `make data DATASET=${name}`;
+}
+
 /** Options of datasetInfo. */
 export interface DatasetInfoOptions {
   /** ImageNet-100 image side for pretraining and evaluation (default 224). */

@@ -7,7 +7,7 @@
  * interval lies above zero, below it, or straddles it.
  */
 import type { LossKind } from "../config.js";
-import type { GridPoint } from "./report-data.js";
+import { settingLabel, type GridPoint } from "./report-data.js";
 import { summarise, type SeedSummary } from "./stats.js";
 
 /** What the interval of the paired differences says. */
@@ -133,6 +133,15 @@ export function answerOf(claim: Claim): string {
     return `No clear difference: at ${settings} the interval of the difference includes zero` +
       (few > 0 ? ` (${few} with too few seeds)` : "") + ".";
   }
-  return `Mixed: higher at ${higher}, lower at ${lower}, no clear difference at ${unclear}` +
-    (few > 0 ? `, too few seeds at ${few}` : "") + ` of ${n} settings.`;
+
+  // some settings decided, others not: name the decided ones
+  const at = (verdict: Verdict) => claim.comparisons
+    .filter((c) => c.verdict === verdict).map((c) => settingLabel(c.candidate)).join(", ");
+  const decided = [higher > 0 ? `higher at ${at("higher")}` : "",
+    lower > 0 ? `lower at ${at("lower")}` : ""].filter((part) => part !== "").join(", ");
+  const opening = higher === 0 ? "No" : lower === 0 ? "Partly" : "Mixed";
+  const rest = n - higher - lower;
+  return `${opening}: ${decided}` +
+    (rest === 0 ? "" : `; no clear difference at the other ${rest} of ${n} settings` +
+      (few > 0 ? ` (${few} with too few seeds)` : "")) + ".";
 }

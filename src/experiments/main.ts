@@ -16,7 +16,7 @@ import {
   defineFlags, FlagError, parseFlags, type ParsedFlags,
 } from "../cli/flags.js";
 import type { RunConfig } from "../config.js";
-import { DATASET_NAMES } from "../data/info.js";
+import { DATASET_NAMES, dataCommand } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
 import { scanProfile } from "./cache.js";
 import { decodedCacheBytes, estimateSeconds, formatDuration } from "./estimate.js";
@@ -48,6 +48,10 @@ const selectionFlags = defineFlags({
     type: "string",
     help: `comma-separated datasets to restrict to (${DATASET_NAMES.join(", ")}; ` +
       "default: all present)",
+  },
+  seeds: {
+    type: "int-list", min: 0,
+    help: "comma-separated seeds to restrict to, each one of the profile's (default: all)",
   },
   dataRoot: {
     type: "string", default: "data", help: "folder with one sub-folder per dataset",
@@ -183,10 +187,17 @@ function selection(
     ? [...artefactNames]
     : flags.artefact.split(",").map((name) => artefactByName(name.trim()));
   const datasets = flags.dataset?.split(",").map((d) => checkDataset(d.trim()));
+  const profile = getProfile(flags.profile);
+  const stray = flags.seeds?.find((seed) => !profile.seeds.includes(seed));
+  if (stray !== undefined) {
+    throw new FlagError(`--seeds: profile ${profile.name} has no seed ${stray}; ` +
+      `its seeds are ${profile.seeds.join(", ")}`, "--seeds");
+  }
   return {
-    profile: getProfile(flags.profile),
+    profile,
     artefacts: selected,
     datasets,
+    seeds: flags.seeds,
     dataRoot: flags.dataRoot,
     cacheRoot: flags.cacheRoot,
     checkpointRoot: flags.checkpointRoot,
@@ -249,6 +260,11 @@ async function run(options: Selection): Promise<number> {
   });
 
   // one closing line; failures and corrupt files make the exit status non-zero
+  if (summary.cells === 0) {
+    console.log(`${name}: no selected dataset is under ${options.dataRoot}/, so there is ` +
+      `nothing to train; the reports show what ${path.join(options.cacheRoot, name)}/ holds`);
+    return 0;
+  }
   console.log(`${options.profile.name}: ${summary.cells} cells, ${summary.cached} cached, ` +
     `${summary.reused} copied, ${summary.trained} trained, ${summary.failed.length} failed ` +
     `in ${formatDuration((Date.now() - started) / 1000)}`);
@@ -267,8 +283,8 @@ function plan(options: Selection, rate: number): number {
   for (const dataset of absent) {
     const cells = absentCells.filter((e) => e.cell.dataset === dataset);
     const cached = cells.filter((e) => e.status === "cached" || e.status === "reusable");
-    console.log(`${dataset}: not present under ${options.dataRoot}/ (make data ` +
-      `DATASET=${dataset}); ${cached.length} of ${cells.length} cells cached`);
+    console.log(`${dataset}: not present under ${options.dataRoot}/ ` +
+      `(${dataCommand(dataset)}); ${cached.length} of ${cells.length} cells cached`);
     for (const entry of cells.filter((e) => e.status === "corrupt")) {
       console.log(`corrupt  ${entry.cell.artefact} ${dataset} ${entry.cell.label} ` +
         `(${entry.detail ?? ""})`);
@@ -290,6 +306,10 @@ function plan(options: Selection, rate: number): number {
     .reduce((t, c) => t + estimateSeconds(c, rate, reference), 0);
   console.log(`${planned.length} cells of the datasets present, ${toTrain.size} distinct ` +
     `runs to train, about ${formatDuration(seconds)} at ${rate} img/s`);
+  if (toTrain.size > 0) {
+    console.log("the rate assumes the native backend (make native); on " +
+      "wasm, the fallback without it, expect about three times longer (or pass --rate)");
+  }
   console.log(`profile ${options.profile.name}: ${options.profile.costNote}`);
 
   // disk for the decoded splits of every dataset that still has runs to train

@@ -269,7 +269,7 @@ export class Report {
 
   private missing(artefact: ArtefactName, dataset: DatasetName): string {
     return missingHtml(`${artefacts[artefact].title}, ${datasetTitles[dataset]}`,
-      this.profile, artefact);
+      this.profile, artefact, dataset);
   }
 }
 

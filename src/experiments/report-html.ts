@@ -5,6 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { dataCommand } from "../data/info.js";
+import type { DatasetName } from "../data/types.js";
 import type { CachedRun } from "./cache.js";
 import { paperValueFor } from "./paper.js";
 import { distinct, headline, settingLabel, type GridPoint } from "./report-data.js";
@@ -96,12 +98,14 @@ export function resultsTable(points: readonly GridPoint[]): string {
 }
 
 /** Message shown where a grid has no results at this profile. */
-export function missingHtml(what: string, profile: string, artefact: string): string {
+export function missingHtml(
+  what: string, profile: string, artefact: string, dataset: DatasetName,
+): string {
   return `<p class="missing">${escapeHtml(what)}: not run at this scale yet: run ` +
     `<code>make reproduce PROFILE=${escapeHtml(profile)}</code> (or <code>npx tsx ` +
     `src/experiments/main.ts run --profile ${escapeHtml(profile)} --artefact ` +
     `${escapeHtml(artefact)}</code>) once the dataset is under data/ ` +
-    `(<code>make data DATASET=...</code>, see data/README.md).</p>`;
+    `(<code>${escapeHtml(dataCommand(dataset))}</code>, see data/README.md).</p>`;
 }
 
 /** Warning listing cache files that were rejected. */

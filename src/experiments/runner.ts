@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { RunConfig, RunResult } from "../config.js";
+import { dataCommand } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
 import {
   cacheFile, readRun, writeRun, type CachedRun, type EmbeddingSample,
@@ -39,6 +40,8 @@ export interface RunnerOptions {
   artefacts: readonly ArtefactName[];
   /** Restrict to these datasets (default: every dataset an artefact covers). */
   datasets?: readonly DatasetName[];
+  /** Restrict to these of the profile's seeds (default: all of them). */
+  seeds?: readonly number[];
   /** Folder holding one sub-folder per dataset (default "data"). */
   dataRoot: string;
   /** Root of the cache (default "results/cache"). */
@@ -111,8 +114,10 @@ function lookupCells(
 ): PlannedCell[] {
   const { profile, cacheRoot, dataRoot } = options;
   const embeddingKeys = embeddingDemand(profile, datasets, dataRoot);
+  const wanted = (cell: Cell) =>
+    options.seeds === undefined || options.seeds.includes(cell.config.pretrain.seed);
   const planned = options.artefacts.flatMap((name) =>
-    artefactCells(artefacts[name], profile, datasets, dataRoot).map((cell) => {
+    artefactCells(artefacts[name], profile, datasets, dataRoot).filter(wanted).map((cell) => {
       const key = configKey(cell.config);
       const file = cacheFile(cacheRoot, profile.name, cell.artefact, key);
       const keepEmbeddings = embeddingKeys.get(key) ?? 0;
@@ -133,7 +138,7 @@ export async function runCells(options: RunnerOptions): Promise<RunSummary> {
   const { planned, absent } = planCells(options);
   for (const dataset of absent) {
     log(`${dataset}: no files in ${path.join(options.dataRoot, dataset)}; its cells are ` +
-      `skipped (see data/README.md for how to download it)`);
+      `skipped (${dataCommand(dataset)} puts it there; see data/README.md)`);
   }
   const summary: RunSummary = { cells: planned.length, cached: 0, reused: 0, trained: 0,
     failed: [], corrupt: [], skippedDatasets: absent };

@@ -29,7 +29,7 @@ async function dcl(argv: string[]): Promise<{ status: number; stderr: string }> 
 test("a loss setting the chosen objective ignores is refused, naming who uses it", async () => {
   const cases: [string[], RegExp][] = [
     [["--loss", "biased", "--tau-plus", "0.2"], /--tau-plus 0.2 has no effect with --loss biased.*--loss debiased and --loss hard/],
-    [["--loss", "debiased", "--beta", "2"], /--beta 2 has no effect with --loss debiased.*--loss hard only/],
+    [["--loss", "debiased", "--beta", "2"], /--beta 2 has no effect with --loss debiased.*--loss hard only.*choose that objective/],
     [["--loss", "unbiased", "--positives", "2"], /--positives 2 has no effect with --loss unbiased/],
   ];
   for (const command of ["run", "pretrain"]) {
@@ -39,6 +39,13 @@ test("a loss setting the chosen objective ignores is refused, naming who uses it
       assert.match(stderr, pattern);
     }
   }
+});
+
+test("stage widths and block counts of unequal length are refused as a flag error", async () => {
+  const { status, stderr } = await dcl(["run", "--arch", "small", "--widths", "8,16",
+    "--blocks", "1,1,1", ...nowhere]);
+  assert.equal(status, 2);
+  assert.match(stderr, /--widths has 2 stages and --blocks 3/);
 });
 
 test("--json naming a folder, or a path under a file, is refused before any work", async () => {

@@ -64,8 +64,20 @@ test("negatives claims compare at equal N and answer in one sentence", () => {
   }
   const [debiasedVsBiased, unbiasedVsBiased] = claims;
   assert.deepEqual(debiasedVsBiased.comparisons.map((c) => c.verdict), ["higher", "lower"]);
-  assert.match(answerOf(debiasedVsBiased), /^Mixed: higher at 1, lower at 1/);
+  const label = String.raw`debiased tau\+=0\.1 B=\d+ \(N=\d+\)`;
+  assert.match(answerOf(debiasedVsBiased),
+    new RegExp(`^Mixed: higher at ${label}, lower at ${label}\\.$`));
   assert.match(answerOf(unbiasedVsBiased), /^Yes at both settings/);
+
+  // one setting decided, the other not: the decided one is named, counts say the rest
+  const [first, second] = debiasedVsBiased.comparisons;
+  const lowerOnce = { ...debiasedVsBiased, comparisons: [
+    { ...first, verdict: "lower" as const }, { ...second, verdict: "no clear difference" as const }] };
+  assert.match(answerOf(lowerOnce), new RegExp(
+    `^No: lower at ${label}; no clear difference at the other 1 of 2 settings\\.$`));
+  const higherOnce = { ...lowerOnce, comparisons: [
+    { ...first, verdict: "higher" as const }, lowerOnce.comparisons[1]] };
+  assert.match(answerOf(higherOnce), /^Partly: higher at debiased/);
 });
 
 test("without a linear probe the kNN metric is compared; missing pairs are left out", () => {

@@ -46,6 +46,13 @@ test("the command line of make experiments is understood", () => {
   assert.deepEqual(selection.artefacts, ["negatives", "tau-plus"]);
   assert.equal(selection.dataRoot, "/srv/data");
   assert.equal(selection.force, true);
+  assert.equal(selection.seeds, undefined);
+});
+
+test("--seeds picks some of the profile's seeds and refuses others", () => {
+  const selection = selectionOf(parseCommandLine(["plan", "--profile", "quick", "--seeds", "0,2"]));
+  assert.deepEqual(selection.seeds, [0, 2]);
+  rejects(["run", "--profile", "quick", "--seeds", "0,9"], /profile quick has no seed 9/, "--seeds");
 });
 
 test("values may be given as --name=value; datasets are split on commas", () => {

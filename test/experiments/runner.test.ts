@@ -67,6 +67,20 @@ test("missing cells train once, then hit the cache; absent datasets are skipped"
   assert.equal(again.cached, expected);
 });
 
+test("a seed selection trains only those seeds; the rest stay to do", async () => {
+  const root = workspace();
+  const [first] = profiles.smoke.seeds;
+  const some = options(root, ["negatives"]);
+  const summary = await runCells({ ...some.runner, seeds: [first] });
+  assert.equal(summary.trained, profiles.smoke.negativesBatchSizes.length * 3);
+  assert.ok(some.calls.every((c) => c.pretrain.seed === first));
+
+  const rest = options(root, ["negatives"]);
+  const after = await runCells(rest.runner);
+  assert.equal(after.cached, summary.trained);
+  assert.ok(rest.calls.length > 0 && rest.calls.every((c) => c.pretrain.seed !== first));
+});
+
 test("cells of a dataset that is not on disk are still looked up in the cache", async () => {
   const root = workspace();
   await runCells(options(root, ["negatives"]).runner);
