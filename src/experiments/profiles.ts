@@ -92,13 +92,14 @@ const quick: Profile = {
   positiveCounts: [1, 2],
   betaValues: [1.0],
   embeddingSamples: 500,
-  // measured: about 150 views/s on the native backend, 2 cores, nothing else running
-  assumedRate: 120,
+  // measured on the native backend, 2 cores, nothing else running: about 160
+  // views/s on one machine, about 70 on another; the estimate takes the middle
+  assumedRate: 100,
   costNote:
     "CIFAR-10 part: 50 distinct runs (five seeds) of 6000 augmented pairs each; on " +
     "the native backend with 2 cores and nothing else running one run took 100 to " +
-    "170 s (M = 2 the longest), so 1.5 to 2 hours in all; two to three times " +
-    "longer while other jobs share the cores",
+    "170 s on one machine and about 225 s on another (M = 2: up to 390 s), so 1.5 to " +
+    "3.5 hours in all (SEEDS=0,1,2: 1 to 2 hours); longer while other jobs share the cores",
 };
 
 /** The paper's settings (official code): ResNet-50, batch 256, 400 epochs, full data. */
