@@ -139,7 +139,10 @@ export function decodeRun(bytes: Uint8Array, source: string): CachedRun {
   try {
     rows = aq.fromArrow(bytes).objects() as Record<string, unknown>[];
   } catch (err) {
-    throw new CorruptCacheError(source, `not an Arrow IPC file (${(err as Error).message})`);
+    // the reader's own message speaks of its internals; keep it for debugging only
+    const detail = process.env.DCL_DEBUG ? ` (${(err as Error).message})` : "";
+    throw new CorruptCacheError(source, `not a readable Arrow IPC file: truncated or ` +
+      `overwritten${detail}`);
   }
   if (rows.length !== 1) {
     throw new CorruptCacheError(source, `${rows.length} rows, expected 1`);

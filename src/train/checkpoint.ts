@@ -183,7 +183,8 @@ export function checkpointConfig(file: string): PretrainConfig {
       `no checkpoint file at ${file}: pass the pretrain.ckpt file written by \`dcl pretrain\``,
     );
   }
-  return parseHeader(fs.readFileSync(file), file).pretrain;
+  return parseHeader(fs.readFileSync(file), file,
+    "pass the pretrain.ckpt file written by `dcl pretrain`").pretrain;
 }
 
 /** The checkpoint file of a run's checkpoint folder. */
@@ -199,9 +200,12 @@ export function checkCheckpointDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
 }
 
-function parseHeader(bytes: Buffer, file: string): Header {
-  const broken = (why: string) =>
-    new Error(`checkpoint ${file} is unreadable (${why}); delete it to start afresh`);
+/**
+ * The header of a checkpoint file; `advice` ends the error message of an
+ * unreadable one (resuming: delete it; evaluating: pass another file).
+ */
+function parseHeader(bytes: Buffer, file: string, advice = "delete it to start afresh"): Header {
+  const broken = (why: string) => new Error(`checkpoint ${file} is unreadable (${why}); ${advice}`);
   if (bytes.length < magic.length + 4 || bytes.toString("latin1", 0, magic.length) !== magic) {
     throw broken("not a checkpoint file");
   }

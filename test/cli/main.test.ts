@@ -65,6 +65,20 @@ test("--json naming a folder, or a path under a file, is refused before any work
   }
 });
 
+test("evaluate on a file that is no checkpoint says which file to pass instead", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcl-cli-"));
+  try {
+    const garbage = path.join(dir, "garbage.bin");
+    fs.writeFileSync(garbage, "not a checkpoint at all");
+    const { status, stderr } = await dcl(["evaluate", "--checkpoint", garbage]);
+    assert.equal(status, 1);
+    assert.match(stderr, /garbage\.bin is unreadable \(not a checkpoint file\); pass the pretrain\.ckpt/);
+    assert.doesNotMatch(stderr, /afresh/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("an interrupted command says how to go on and exits with 130", () => {
   const module = fileURLToPath(new URL("../../src/util/interrupt.ts", import.meta.url));
   const script = `import { onInterrupt } from ${JSON.stringify(module)};
