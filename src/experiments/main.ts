@@ -18,10 +18,10 @@ import {
 import type { RunConfig } from "../config.js";
 import { DATASET_NAMES, dataCommand } from "../data/info.js";
 import type { DatasetName } from "../data/types.js";
+import { onInterrupt } from "../util/interrupt.js";
 import { scanProfile } from "./cache.js";
 import { decodedCacheBytes, estimateSeconds, formatDuration } from "./estimate.js";
 import { defaultProfile, getProfile, profiles, type ProfileName } from "./profiles.js";
-import { onInterrupt } from "../util/interrupt.js";
 import { codeIdentity } from "./provenance.js";
 import { artefactNames, artefacts, getArtefact, type ArtefactName } from "./registry.js";
 import {
