@@ -71,8 +71,32 @@ export async function prepareDataset(options: PrepareOptions): Promise<void> {
   }
   const release = RELEASES[dataset];
   if (!release) throw new Error(`unknown dataset "${dataset}"`);
-  await fs.promises.mkdir(dataDir, { recursive: true });
 
+  // a failure leaves no empty folder behind that this call made (a partial
+  // download stays, so that the next try resumes it)
+  const created = await fs.promises.mkdir(dataDir, { recursive: true });
+  try {
+    await prepareRelease(dataset, release, dataDir, options, log);
+  } catch (err) {
+    if (created !== undefined) await removeEmptyFolders(dataDir, created);
+    throw err;
+  }
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
+    if ((await fs.promises.readdir(folder)).length > 0) return;
+    await fs.promises.rmdir(folder);
+    if (folder === path.resolve(top)) return;
+  }
+}
+
+/** CIFAR-10 or STL-10 into `dataDir`: a local copy, the folder as it is, or a download. */
+async function prepareRelease(
+  dataset: DatasetName, release: ReleaseArchive, dataDir: string, options: PrepareOptions,
+  log: (line: string) => void,
+): Promise<void> {
   // a local copy given by the user
   if (options.from !== undefined) {
     await useLocalCopy(dataset, release, dataDir, path.resolve(options.from), log);

@@ -173,7 +173,7 @@ describe("downloads and make data", () => {
   });
 
   it("explains how to fetch the file by hand when the download fails", async () => {
-    const dataDir = path.join(tmp.dir, "offline");
+    const dataDir = path.join(tmp.dir, "offline", "stl10");
     const release = RELEASES.stl10!;
     await assert.rejects(
       prepareDataset({
@@ -190,6 +190,8 @@ describe("downloads and make data", () => {
         return true;
       },
     );
+    // the folders this call made are gone again, nothing was downloaded into them
+    assert.equal(fs.existsSync(path.join(tmp.dir, "offline")), false);
   });
 
   it("checks the md5 of an official archive given with --from", async () => {
