@@ -70,7 +70,7 @@ const pretrainFlags = defineFlags({
   temperature: { type: "float", min: minTemperature, default: defaultLoss.temperature, help: "temperature t" },
   tauPlus: { type: "float", min: 0, max: 0.999999, default: defaultLoss.tauPlus, help: "class prior tau+ in [0, 1)" },
   beta: { type: "float", min: 0, default: defaultLoss.beta, help: "hardness beta of the hard objective" },
-  positives: { type: "int", min: 1, default: 1, help: "positive views M in the debiasing correction" },
+  positives: { type: "int", min: 1, default: defaultLoss.positives, help: "positive views M in the debiasing correction" },
   batchSize: { type: "int", min: 2, default: 256, help: "images per step B (N = 2B - 2 negatives)" },
   epochs: { type: "int", min: 0, default: 400, help: "pretraining epochs" },
   lr: { type: "float", min: 0, default: 1e-3, help: "Adam learning rate" },
@@ -141,10 +141,9 @@ const lossFlagUsers = {
  * for (and a biased run with M = 2 would pay for views it never uses).
  */
 function rejectUnusedLossFlags(f: PretrainFlags): void {
-  const defaults = { tauPlus: defaultLoss.tauPlus, beta: defaultLoss.beta, positives: 1 };
   for (const [key, users] of Object.entries(lossFlagUsers)) {
     const setting = key as keyof typeof lossFlagUsers;
-    if (f[setting] === defaults[setting] || (users as readonly string[]).includes(f.loss)) {
+    if (f[setting] === defaultLoss[setting] || (users as readonly string[]).includes(f.loss)) {
       continue;
     }
     const flag = `--${flagName(setting)}`;

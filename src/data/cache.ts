@@ -13,7 +13,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { PagedPixels, ResidentPixels } from "./pixels.js";
+import { checkImagePut, PagedPixels, ResidentPixels } from "./pixels.js";
 import type { ImageTarget } from "./source.js";
 import type { DatasetName, ImageSplit } from "./types.js";
 
@@ -233,14 +233,7 @@ export class CacheStream implements ImageTarget {
 
   /** Writes image `index` at its place in the file. */
   put(index: number, image: Uint8Array): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.shape.count) {
-      throw new RangeError(`image index ${index} is outside [0, ${this.shape.count})`);
-    }
-    if (image.length !== this.imageBytes) {
-      throw new Error(
-        `image ${index} has ${image.length} bytes, ${this.imageBytes} expected`,
-      );
-    }
+    checkImagePut(index, image, this.shape.count, this.imageBytes);
     this.writeAt(image, this.start + index * this.imageBytes, `image ${index}`);
     if (this.stored[index] === 0) {
       this.stored[index] = 1;

@@ -88,7 +88,6 @@ export function datasetInfo(
         evalTestSplit: "test",
         pretrainSize: 32,
         evalSize: 32,
-        encoderStem: encoderStem(name),
         mean: CIFAR_MEAN,
         std: CIFAR_STD,
       };
@@ -103,7 +102,6 @@ export function datasetInfo(
         evalTestSplit: "test",
         pretrainSize: 32,
         evalSize: 96,
-        encoderStem: encoderStem(name),
         mean: CIFAR_MEAN,
         std: CIFAR_STD,
       };
@@ -118,7 +116,6 @@ export function datasetInfo(
         evalTestSplit: "val",
         pretrainSize: size,
         evalSize: size,
-        encoderStem: encoderStem(name),
         mean: IMAGENET_MEAN,
         std: IMAGENET_STD,
       };

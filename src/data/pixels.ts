@@ -219,3 +219,13 @@ function checkImageIndex(index: number, count: number): void {
     throw new RangeError(`image index ${index} is outside [0, ${count})`);
   }
 }
+
+/** Checks an image handed to a target: its index in [0, count), its length imageBytes. */
+export function checkImagePut(
+  index: number, image: Uint8Array, count: number, imageBytes: number,
+): void {
+  checkImageIndex(index, count);
+  if (image.length !== imageBytes) {
+    throw new Error(`image ${index} has ${image.length} bytes, ${imageBytes} expected`);
+  }
+}

@@ -5,7 +5,7 @@
  * decoding ImageNet-100 at 224 px needs a few MB, not 19 GB.
  */
 import { CacheStream, type CacheKey } from "./cache.js";
-import { PagedPixels, ResidentPixels, type PixelStore } from "./pixels.js";
+import { checkImagePut, PagedPixels, ResidentPixels, type PixelStore } from "./pixels.js";
 import { checkSplitBytes, type ImageTarget } from "./source.js";
 import type { DatasetName } from "./types.js";
 
@@ -113,14 +113,7 @@ class MemoryTarget implements ImageTarget {
   }
 
   put(index: number, image: Uint8Array): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
-      throw new RangeError(`image index ${index} is outside [0, ${this.count})`);
-    }
-    if (image.length !== this.imageBytes) {
-      throw new Error(
-        `image ${index} has ${image.length} bytes, ${this.imageBytes} expected`,
-      );
-    }
+    checkImagePut(index, image, this.count, this.imageBytes);
     this.bytes.set(image, index * this.imageBytes);
   }
 

@@ -3,7 +3,6 @@
  * evaluation and the experiment registry treat CIFAR-10, STL-10 and
  * ImageNet-100 alike.
  */
-import type { EncoderStem } from "../config.js";
 import type { PixelStore } from "./pixels.js";
 
 /** Names of the datasets the project knows. */
@@ -45,8 +44,6 @@ export interface DatasetInfo {
   pretrainSize: number;
   /** Side of the images used for evaluation (96 for STL-10). */
   evalSize: number;
-  /** Encoder stem that suits the pretraining size: "imagenet" for 224 px inputs. */
-  encoderStem: EncoderStem;
   /** Per-channel normalisation used after augmentation. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];

@@ -204,6 +204,5 @@ function knnOf(
 
 /** "split:checksum" of every split a run read, each split once. */
 function checksumLine(splits: readonly { split: string; checksum: string }[]): string {
-  const seen = new Map(splits.map((s) => [`${s.split}:${s.checksum}`, true]));
-  return [...seen.keys()].join(" ");
+  return [...new Set(splits.map((s) => `${s.split}:${s.checksum}`))].join(" ");
 }
